@@ -1,0 +1,193 @@
+# Offline tests of the spoke module: the mock provider needs no credentials.
+# Mocked computed strings are random, but the provider validates ARN
+# arguments, so resources that feed an ARN argument get realistic defaults.
+
+mock_provider "aws" {
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::222222222222:role/fanin-to-hub-eu-central-1"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = {
+      arn = "arn:aws:events:eu-central-1:222222222222:rule/fanin-findings-to-hub"
+    }
+  }
+
+  mock_resource "aws_accessanalyzer_analyzer" {
+    defaults = {
+      arn = "arn:aws:access-analyzer:eu-central-1:222222222222:analyzer/fanin-account"
+    }
+  }
+}
+
+variables {
+  name_prefix = "fanin"
+  account_id  = "222222222222"
+  region      = "eu-central-1"
+  hub_bus_arn = "arn:aws:events:eu-west-1:111111111111:event-bus/fanin-intake"
+}
+
+run "forwards_findings_to_hub" {
+  command = apply
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.finding.event_pattern) == {
+      "source"      = ["aws.access-analyzer"]
+      "detail-type" = ["Access Analyzer Finding"]
+      "detail"      = { "isDeleted" = [false] }
+    }
+    error_message = "The event pattern must match exactly the non-deleted Access Analyzer findings."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.finding.event_bus_name == "default"
+    error_message = "The rule must be on the default bus, where Access Analyzer publishes."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_target.hub_bus.arn == "arn:aws:events:eu-west-1:111111111111:event-bus/fanin-intake"
+      && aws_cloudwatch_event_target.hub_bus.rule == aws_cloudwatch_event_rule.finding.name
+      && aws_cloudwatch_event_target.hub_bus.event_bus_name == "default"
+      && aws_cloudwatch_event_target.hub_bus.role_arn == aws_iam_role.forward_to_hub.arn
+    )
+    error_message = "The rule's target must be the hub bus, delivered with the forwarding role."
+  }
+
+  assert {
+    condition     = aws_iam_role.forward_to_hub.name == "fanin-to-hub-eu-central-1" && length(aws_iam_role.forward_to_hub.name) <= 64
+    error_message = "The role name must include the region (IAM is global) and fit in 64 characters."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role.forward_to_hub.assume_role_policy) == {
+      Version = "2012-10-17"
+      Statement = [
+        {
+          Effect    = "Allow"
+          Principal = { Service = "events.amazonaws.com" }
+          Action    = "sts:AssumeRole"
+          Condition = { StringEquals = { "aws:SourceAccount" = "222222222222" } }
+        },
+      ]
+    }
+    error_message = "Only events.amazonaws.com acting for this account may assume the role."
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_iam_role_policy.put_events_on_hub_bus.policy).Statement) == 1
+    error_message = "The role policy must hold exactly one statement."
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.put_events_on_hub_bus.policy).Statement[0] == {
+      Effect   = "Allow"
+      Action   = "events:PutEvents"
+      Resource = "arn:aws:events:eu-west-1:111111111111:event-bus/fanin-intake"
+    }
+    error_message = "The role may only put events, and only on the hub bus."
+  }
+
+  assert {
+    condition     = aws_iam_role_policy.put_events_on_hub_bus.role == aws_iam_role.forward_to_hub.id
+    error_message = "The policy must be attached to the forwarding role."
+  }
+
+  assert {
+    condition     = length(aws_accessanalyzer_analyzer.account) == 1 && aws_accessanalyzer_analyzer.account[0].analyzer_name == "fanin-account" && aws_accessanalyzer_analyzer.account[0].type == "ACCOUNT"
+    error_message = "An ACCOUNT analyzer named <name_prefix>-account must be created by default."
+  }
+
+  assert {
+    condition = (
+      output.rule_arn == aws_cloudwatch_event_rule.finding.arn
+      && output.role_arn == aws_iam_role.forward_to_hub.arn
+      && output.analyzer_arn == aws_accessanalyzer_analyzer.account[0].arn
+    )
+    error_message = "The outputs must expose the rule, role and analyzer ARNs."
+  }
+}
+
+run "hub_bus_in_other_partition" {
+  command = plan
+
+  variables {
+    region      = "us-gov-west-1"
+    hub_bus_arn = "arn:aws-us-gov:events:us-gov-east-1:111111111111:event-bus/default"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_target.hub_bus.arn == "arn:aws-us-gov:events:us-gov-east-1:111111111111:event-bus/default"
+    error_message = "Event bus ARNs of every partition must be accepted."
+  }
+}
+
+run "without_analyzer" {
+  command = apply
+
+  variables {
+    create_analyzer = false
+  }
+
+  assert {
+    condition     = length(aws_accessanalyzer_analyzer.account) == 0 && output.analyzer_arn == null
+    error_message = "create_analyzer = false must create no analyzer and output a null analyzer_arn."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_target.hub_bus.arn == var.hub_bus_arn
+    error_message = "Findings must still be forwarded without a module-managed analyzer."
+  }
+}
+
+run "rejects_rule_arn_as_hub_bus" {
+  command = plan
+
+  variables {
+    hub_bus_arn = "arn:aws:events:eu-west-1:111111111111:rule/fanin-local-findings"
+  }
+
+  expect_failures = [var.hub_bus_arn]
+}
+
+run "rejects_non_arn_hub_bus" {
+  command = plan
+
+  variables {
+    hub_bus_arn = "fanin-intake"
+  }
+
+  expect_failures = [var.hub_bus_arn]
+}
+
+run "rejects_bad_account_id" {
+  command = plan
+
+  variables {
+    account_id = "22222222222a"
+  }
+
+  expect_failures = [var.account_id]
+}
+
+run "rejects_bad_region" {
+  command = plan
+
+  variables {
+    region = "EU_CENTRAL_1"
+  }
+
+  expect_failures = [var.region]
+}
+
+run "rejects_bad_name_prefix" {
+  command = plan
+
+  variables {
+    name_prefix = "a-prefix-longer-than-twenty"
+  }
+
+  expect_failures = [var.name_prefix]
+}
