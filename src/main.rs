@@ -1,0 +1,193 @@
+//! The `fanin` command line: parses arguments, runs one stage pipeline, maps outcomes to exit
+//! codes (0 success, 1 "differences found" or engine checks failed, 2 error in the input or
+//! the environment). Errors go to stderr.
+
+use clap::{Parser, Subcommand};
+use fanin::{engine, output};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "fanin",
+    version,
+    about = "Fan IAM Access Analyzer findings in from many AWS accounts to one hub, as an OpenTofu/Terraform tree.",
+    long_about = "fanin reads an inventory of AWS accounts (one hub, many members) and writes an \
+OpenTofu/Terraform tree: reusable hub and spoke modules and a root with one provider alias per \
+account and region, wiring every member's default event bus to the hub."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a commented example inventory to start from.
+    Init {
+        /// Where to write it; refused if the file exists.
+        #[arg(default_value = "fanin.toml")]
+        path: PathBuf,
+    },
+    /// Write the tree for an inventory (all files or none).
+    Generate {
+        /// The inventory (.toml, .yaml, .yml or .json).
+        inventory: PathBuf,
+        /// Directory of the generated tree; created if missing.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Exit 0 when DIR holds exactly what generate would write, 1 otherwise (for CI).
+    Check {
+        /// The inventory (.toml, .yaml, .yml or .json).
+        inventory: PathBuf,
+        /// Directory of the generated tree.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run the engine on a tree: init -backend=false, validate, fmt -check -recursive.
+    Validate {
+        /// Directory of a generated tree.
+        dir: PathBuf,
+        /// Engine executable; default: $FANIN_ENGINE, else tofu, else terraform on PATH.
+        #[arg(long)]
+        engine: Option<PathBuf>,
+    },
+}
+
+const EXIT_DIFFERENT: u8 = 1;
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Init { path } => init(&path),
+        Command::Generate { inventory, out } => generate(&inventory, &out),
+        Command::Check { inventory, out } => check(&inventory, &out),
+        Command::Validate { dir, engine } => validate(&dir, engine.as_deref()),
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{message}");
+    ExitCode::from(EXIT_ERROR)
+}
+
+fn init(path: &Path) -> ExitCode {
+    use std::io::Write;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path);
+    match file {
+        Ok(mut f) => match f.write_all(fanin::EXAMPLE_INVENTORY.as_bytes()) {
+            Ok(()) => {
+                println!(
+                    "wrote {}; edit it, then run: fanin generate {} --out <dir>",
+                    path.display(),
+                    path.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(format!("error: {}: {e}", path.display())),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => fail(format!(
+            "error: {}: already exists; fanin init never overwrites a file",
+            path.display()
+        )),
+        Err(e) => fail(format!("error: {}: {e}", path.display())),
+    }
+}
+
+fn generate(inventory: &Path, out: &Path) -> ExitCode {
+    let files = match fanin::generate(inventory) {
+        Ok(files) => files,
+        Err(diagnostics) => return fail(diagnostics),
+    };
+    match output::write_tree(out, &files) {
+        Ok(report) => {
+            for path in &report.written {
+                println!("wrote {}", out.join(path).display());
+            }
+            println!(
+                "{} files written, {} unchanged in {}",
+                report.written.len(),
+                report.unchanged.len(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("error: {e}\nnothing was written")),
+    }
+}
+
+fn check(inventory: &Path, out: &Path) -> ExitCode {
+    let files = match fanin::generate(inventory) {
+        Ok(files) => files,
+        Err(diagnostics) => return fail(diagnostics),
+    };
+    match output::check_tree(out, &files) {
+        Ok(differences) if differences.is_empty() => {
+            println!(
+                "{} is up to date with {}",
+                out.display(),
+                inventory.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(differences) => {
+            for d in &differences {
+                println!("{d}");
+            }
+            eprintln!(
+                "{} is not what `fanin generate {} --out {}` writes ({} files differ)",
+                out.display(),
+                inventory.display(),
+                out.display(),
+                differences.len()
+            );
+            ExitCode::from(EXIT_DIFFERENT)
+        }
+        Err(e) => fail(format!("error: {e}")),
+    }
+}
+
+fn validate(dir: &Path, explicit: Option<&Path>) -> ExitCode {
+    if !dir.is_dir() {
+        return fail(format!("error: {}: not a directory", dir.display()));
+    }
+    let Some(engine) = engine::find(explicit) else {
+        return fail(
+            "error: no engine found: install OpenTofu (tofu) or Terraform, or name one with --engine PATH or FANIN_ENGINE",
+        );
+    };
+    match engine::validate(&engine, dir) {
+        Ok(steps) => {
+            let failed = steps.iter().find(|s| !s.passed);
+            match failed {
+                None => {
+                    println!(
+                        "{}: init, validate and fmt -check passed ({})",
+                        dir.display(),
+                        engine.program.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Some(step) => {
+                    eprintln!(
+                        "{}: `{} {}` failed",
+                        dir.display(),
+                        engine.program.display(),
+                        step.args.join(" ")
+                    );
+                    ExitCode::from(EXIT_DIFFERENT)
+                }
+            }
+        }
+        Err(e) => fail(format!(
+            "error: cannot run the engine {} (chosen by {}): {e}",
+            engine.program.display(),
+            engine.chosen_by
+        )),
+    }
+}

@@ -1,0 +1,342 @@
+//! The model: every decision fanin makes, taken once from a checked inventory. Provider
+//! aliases, module names, defaults, partitions and ARNs are fixed here; rendering only prints
+//! the model and never looks at the inventory again.
+
+use crate::diagnostics::{Collector, Diagnostics};
+use crate::inventory::{self, Access as InventoryAccess, IntakeBus, Inventory};
+use crate::regions;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub const DEFAULT_NAME_PREFIX: &str = "fanin";
+pub const DEFAULT_HUB_NAME: &str = "hub";
+
+/// EventBridge's default quota for an event bus resource policy, in characters.
+pub const BUS_POLICY_QUOTA: usize = 10_240;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Model {
+    pub name_prefix: String,
+    pub partition: &'static str,
+    pub hub: Hub,
+    /// One per account and region, sorted by alias (hub home region first).
+    pub providers: Vec<Provider>,
+    /// One per member account and region and per extra hub region, sorted by module name.
+    pub spokes: Vec<Spoke>,
+    /// Member account ids allowed to put events on the intake bus, sorted.
+    pub member_account_ids: Vec<String>,
+    /// `default_tags` of every provider, sorted by key.
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hub {
+    pub name: String,
+    pub account_id: String,
+    pub region: String,
+    pub provider_alias: String,
+    pub use_default_bus: bool,
+    pub intake_bus_arn: String,
+    pub topic_name: String,
+    /// Sorted.
+    pub emails: Vec<String>,
+    pub create_analyzer: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    AssumeRole {
+        role_arn: String,
+        external_id: Option<String>,
+    },
+    Profile(String),
+    /// The credentials of the environment that runs the engine.
+    Ambient,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    pub alias: String,
+    pub account_key: String,
+    pub account_id: String,
+    pub region: String,
+    pub access: Access,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spoke {
+    pub module_name: String,
+    pub provider_alias: String,
+    pub account_key: String,
+    pub account_id: String,
+    pub region: String,
+    pub create_analyzer: bool,
+}
+
+/// Reads, checks and resolves the inventory at `path`.
+pub fn load(path: &Path) -> Result<Model, Diagnostics> {
+    let inventory = inventory::load(path)?;
+    build(&inventory, path)
+}
+
+/// A provider alias: the account key and the region, so that it depends on nothing else and
+/// never changes when other accounts or regions come and go.
+pub fn alias_for(account_key: &str, region: &str) -> String {
+    format!("{account_key}_{}", region.replace('-', "_"))
+}
+
+pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
+    let mut d = Collector::new(path);
+
+    let name_prefix = inv
+        .settings
+        .name_prefix
+        .as_ref()
+        .map_or(DEFAULT_NAME_PREFIX, |s| &s.value)
+        .to_string();
+    let partition = regions::partition_of(&inv.hub.region.value)
+        .expect("the inventory checks that the hub region is known");
+    let default_analyzer = inv.settings.create_analyzer.unwrap_or(true);
+    let external_id = inv.settings.external_id.as_ref().map(|s| s.value.clone());
+    let role_name = inv.settings.role_name.as_ref().map(|s| s.value.as_str());
+
+    let access_for = |access: &Option<InventoryAccess>, account_id: &str| match access {
+        Some(InventoryAccess::RoleArn(arn)) => Access::AssumeRole {
+            role_arn: arn.value.clone(),
+            external_id: external_id.clone(),
+        },
+        Some(InventoryAccess::Profile(p)) => Access::Profile(p.value.clone()),
+        None => match role_name {
+            Some(role) => Access::AssumeRole {
+                role_arn: format!("arn:{partition}:iam::{account_id}:role/{role}"),
+                external_id: external_id.clone(),
+            },
+            None => Access::Ambient,
+        },
+    };
+
+    let hub_name = inv
+        .hub
+        .name
+        .as_ref()
+        .map_or(DEFAULT_HUB_NAME, |n| &n.value)
+        .to_string();
+    let hub_id = inv.hub.account_id.value.clone();
+    let hub_region = inv.hub.region.value.clone();
+    let use_default_bus = inv.hub.intake_bus == Some(IntakeBus::Default);
+    let intake_bus_name = intake_bus_name(&name_prefix, use_default_bus);
+    let hub_create_analyzer = inv.hub.create_analyzer.unwrap_or(default_analyzer);
+    let hub_access = access_for(&inv.hub.access, &hub_id);
+
+    let mut providers = Vec::new();
+    let mut spokes = Vec::new();
+    let hub_alias = alias_for(&hub_name, &hub_region);
+    providers.push(Provider {
+        alias: hub_alias.clone(),
+        account_key: hub_name.clone(),
+        account_id: hub_id.clone(),
+        region: hub_region.clone(),
+        access: hub_access.clone(),
+    });
+    let mut add_spoke = |key: &str, account_id: &str, region: &str, access: &Access, analyzer| {
+        let alias = alias_for(key, region);
+        providers.push(Provider {
+            alias: alias.clone(),
+            account_key: key.to_string(),
+            account_id: account_id.to_string(),
+            region: region.to_string(),
+            access: access.clone(),
+        });
+        spokes.push(Spoke {
+            module_name: format!("spoke_{alias}"),
+            provider_alias: alias,
+            account_key: key.to_string(),
+            account_id: account_id.to_string(),
+            region: region.to_string(),
+            create_analyzer: analyzer,
+        });
+    };
+    for region in &inv.hub.regions {
+        add_spoke(
+            &hub_name,
+            &hub_id,
+            &region.value,
+            &hub_access,
+            hub_create_analyzer,
+        );
+    }
+    for m in &inv.members {
+        let access = access_for(&m.access, &m.account_id.value);
+        let analyzer = m.create_analyzer.unwrap_or(default_analyzer);
+        if m.regions.is_empty() {
+            add_spoke(
+                &m.key.value,
+                &m.account_id.value,
+                &hub_region,
+                &access,
+                analyzer,
+            );
+        }
+        for region in &m.regions {
+            add_spoke(
+                &m.key.value,
+                &m.account_id.value,
+                &region.value,
+                &access,
+                analyzer,
+            );
+        }
+    }
+    // Hub home provider first, then the rest by alias: a stable order whatever the file order.
+    providers[1..].sort_by(|a, b| a.alias.cmp(&b.alias));
+    spokes.sort_by(|a, b| a.module_name.cmp(&b.module_name));
+
+    // Keys and regions are checked separately, so in theory two (key, region) pairs could
+    // spell the same alias; refuse rather than emit a duplicate provider.
+    for pair in providers.windows(2) {
+        if pair[0].alias == pair[1].alias {
+            d.report(
+                "members",
+                None,
+                format!(
+                    "accounts {} and {} would both get the provider alias {}; rename one of the keys",
+                    pair[0].account_key, pair[1].account_key, pair[0].alias
+                ),
+            );
+        }
+    }
+    if providers[1..].iter().any(|p| p.alias == hub_alias) {
+        d.report(
+            "hub.name",
+            inv.hub.name.as_ref().and_then(|n| n.location),
+            format!("the hub's provider alias {hub_alias} collides with a member's; rename one"),
+        );
+    }
+
+    let mut member_account_ids: Vec<String> = inv
+        .members
+        .iter()
+        .map(|m| m.account_id.value.clone())
+        .collect();
+    member_account_ids.sort();
+
+    let intake_bus_arn =
+        format!("arn:{partition}:events:{hub_region}:{hub_id}:event-bus/{intake_bus_name}");
+    let policy_len = bus_policy_len(
+        &name_prefix,
+        partition,
+        &intake_bus_arn,
+        &member_account_ids,
+    );
+    if policy_len > BUS_POLICY_QUOTA {
+        let fit = members_that_fit(&name_prefix, partition, &intake_bus_arn);
+        d.report(
+            "members",
+            None,
+            format!(
+                "{} members need an intake bus policy of {policy_len} characters, over EventBridge's quota of {BUS_POLICY_QUOTA}; at most {fit} members fit in one hub (ask AWS for a higher quota or split the inventory)",
+                member_account_ids.len()
+            ),
+        );
+    }
+
+    let mut emails: Vec<String> = inv.notify.emails.iter().map(|e| e.value.clone()).collect();
+    emails.sort();
+    let topic_name = inv
+        .notify
+        .topic_name
+        .as_ref()
+        .map_or_else(|| format!("{name_prefix}-findings"), |t| t.value.clone());
+    let tags = inv
+        .tags
+        .iter()
+        .map(|(k, v)| (k.value.clone(), v.value.clone()))
+        .collect();
+
+    d.finish()?;
+    Ok(Model {
+        name_prefix,
+        partition,
+        hub: Hub {
+            name: hub_name,
+            account_id: hub_id,
+            region: hub_region,
+            provider_alias: hub_alias,
+            use_default_bus,
+            intake_bus_arn,
+            topic_name,
+            emails,
+            create_analyzer: hub_create_analyzer,
+        },
+        providers,
+        spokes,
+        member_account_ids,
+        tags,
+    })
+}
+
+/// The name the hub module gives the intake bus (modules/hub/main.tf, `local.intake_bus_name`).
+fn intake_bus_name(name_prefix: &str, use_default_bus: bool) -> String {
+    if use_default_bus {
+        "default".to_string()
+    } else {
+        format!("{name_prefix}-intake")
+    }
+}
+
+/// One member's statement as EventBridge stores it for an `aws_cloudwatch_event_permission`
+/// (statement id as in modules/hub/main.tf).
+fn member_statement(name_prefix: &str, partition: &str, bus_arn: &str, account_id: &str) -> String {
+    format!(
+        r#"{{"Sid":"{name_prefix}-member-{account_id}","Effect":"Allow","Principal":{{"AWS":"arn:{partition}:iam::{account_id}:root"}},"Action":"events:PutEvents","Resource":"{bus_arn}"}}"#
+    )
+}
+
+/// Length of the whole bus policy for these members.
+fn bus_policy_len(name_prefix: &str, partition: &str, bus_arn: &str, members: &[String]) -> usize {
+    let envelope = r#"{"Version":"2012-10-17","Statement":[]}"#.len();
+    let statements: usize = members
+        .iter()
+        .map(|id| member_statement(name_prefix, partition, bus_arn, id).len())
+        .sum();
+    envelope + statements + members.len().saturating_sub(1)
+}
+
+fn members_that_fit(name_prefix: &str, partition: &str, bus_arn: &str) -> usize {
+    let envelope = r#"{"Version":"2012-10-17","Statement":[]}"#.len();
+    // Every statement has the same length: account ids are all 12 digits.
+    let one = member_statement(name_prefix, partition, bus_arn, "000000000000").len() + 1;
+    (BUS_POLICY_QUOTA - envelope + 1) / one
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aliases_join_key_and_region() {
+        assert_eq!(alias_for("prod", "us-east-1"), "prod_us_east_1");
+        assert_eq!(alias_for("prod-eu", "eu-west-1"), "prod-eu_eu_west_1");
+    }
+
+    #[test]
+    fn policy_length_counts_commas_between_statements() {
+        let arn = "arn:aws:events:us-east-1:111111111111:event-bus/fanin-intake";
+        let one = bus_policy_len("fanin", "aws", arn, &["222222222222".into()]);
+        let two = bus_policy_len(
+            "fanin",
+            "aws",
+            arn,
+            &["222222222222".into(), "333333333333".into()],
+        );
+        assert_eq!(
+            two - one,
+            one - r#"{"Version":"2012-10-17","Statement":[]}"#.len() + 1
+        );
+        let fit = members_that_fit("fanin", "aws", arn);
+        let ids: Vec<String> = (0..fit).map(|i| format!("{i:012}")).collect();
+        assert!(bus_policy_len("fanin", "aws", arn, &ids) <= BUS_POLICY_QUOTA);
+        let ids: Vec<String> = (0..=fit).map(|i| format!("{i:012}")).collect();
+        assert!(bus_policy_len("fanin", "aws", arn, &ids) > BUS_POLICY_QUOTA);
+    }
+}

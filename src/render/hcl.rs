@@ -1,0 +1,260 @@
+//! A small HCL document writer that prints exactly the layout `tofu fmt` produces: two-space
+//! indents, `=` aligned across runs of single-line attributes, one blank line between top-level
+//! blocks. String literals are escaped by hcl-rs, so no inventory text can become code.
+
+use std::fmt::Write;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// A string literal; escaped when printed (`"`, `\`, `${`, `%{`, control characters).
+    Str(String),
+    Bool(bool),
+    /// A reference such as `aws.prod_us_east_1` or `module.hub.topic_arn`, built by fanin
+    /// from identifiers it checked; never from free text.
+    Ref(String),
+    List(Vec<Expr>),
+    /// An object whose keys are printed bare when they are plain identifiers, quoted otherwise.
+    Map(Vec<(String, Expr)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Attr(String, Expr),
+    Block(Block),
+    Blank,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Block {
+    pub kind: String,
+    pub labels: Vec<String>,
+    pub body: Vec<Item>,
+}
+
+impl Block {
+    pub fn new(kind: &str, labels: &[&str]) -> Block {
+        Block {
+            kind: kind.to_string(),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn attr(mut self, key: &str, value: Expr) -> Block {
+        self.body.push(Item::Attr(key.to_string(), value));
+        self
+    }
+
+    pub fn block(mut self, block: Block) -> Block {
+        self.body.push(Item::Block(block));
+        self
+    }
+
+    pub fn blank(mut self) -> Block {
+        self.body.push(Item::Blank);
+        self
+    }
+}
+
+/// Lists longer than this print one element per line, like a person would write them.
+const MAX_INLINE_LIST: usize = 3;
+
+/// Prints top-level blocks separated by one blank line, after `header` (a comment line).
+pub fn file(header: &str, blocks: &[Block]) -> String {
+    let mut out = String::new();
+    out.push_str(header);
+    out.push('\n');
+    for block in blocks {
+        out.push('\n');
+        print_block(&mut out, block, 0);
+    }
+    out
+}
+
+/// A string literal with hcl-rs's escaping.
+pub fn quote(s: &str) -> String {
+    hcl::format::to_string(&hcl::Expression::String(s.to_string()))
+        .expect("formatting a string literal cannot fail")
+}
+
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !matches!(s, "true" | "false" | "null")
+}
+
+fn print_block(out: &mut String, block: &Block, indent: usize) {
+    let pad = "  ".repeat(indent);
+    out.push_str(&pad);
+    out.push_str(&block.kind);
+    for label in &block.labels {
+        out.push(' ');
+        out.push_str(&quote(label));
+    }
+    out.push_str(" {\n");
+    print_body(out, &block.body, indent + 1);
+    out.push_str(&pad);
+    out.push_str("}\n");
+}
+
+fn print_body(out: &mut String, items: &[Item], indent: usize) {
+    let mut i = 0;
+    while i < items.len() {
+        match &items[i] {
+            Item::Blank => {
+                out.push('\n');
+                i += 1;
+            }
+            Item::Block(b) => {
+                print_block(out, b, indent);
+                i += 1;
+            }
+            Item::Attr(..) => {
+                // A run of attributes: single-line ones align their `=`, a multi-line one
+                // stands alone (fmt does not align a line that opens a bracket).
+                let run_end = items[i..]
+                    .iter()
+                    .position(|it| !matches!(it, Item::Attr(..)))
+                    .map_or(items.len(), |n| i + n);
+                let attrs: Vec<(&String, &Expr)> = items[i..run_end]
+                    .iter()
+                    .map(|it| match it {
+                        Item::Attr(k, v) => (k, v),
+                        _ => unreachable!(),
+                    })
+                    .collect();
+                print_attributes(out, &attrs, indent);
+                i = run_end;
+            }
+        }
+    }
+}
+
+fn key_text(key: &str) -> String {
+    if is_identifier(key) {
+        key.to_string()
+    } else {
+        quote(key)
+    }
+}
+
+/// Prints attributes (or object entries), aligning `=` within each group of consecutive
+/// single-line ones.
+fn print_attributes(out: &mut String, attrs: &[(&String, &Expr)], indent: usize) {
+    let pad = "  ".repeat(indent);
+    let keys: Vec<String> = attrs.iter().map(|(k, _)| key_text(k)).collect();
+    let inline: Vec<Option<String>> = attrs.iter().map(|(_, v)| inline(v)).collect();
+    let mut start = 0;
+    while start < attrs.len() {
+        if inline[start].is_none() {
+            let _ = write!(out, "{pad}{} = ", keys[start]);
+            print_multiline(out, attrs[start].1, indent);
+            start += 1;
+            continue;
+        }
+        let end = (start..attrs.len())
+            .find(|&j| inline[j].is_none())
+            .unwrap_or(attrs.len());
+        let width = keys[start..end]
+            .iter()
+            .map(|k| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        for j in start..end {
+            let key = &keys[j];
+            let spaces = width - key.chars().count();
+            let _ = writeln!(
+                out,
+                "{pad}{key}{} = {}",
+                " ".repeat(spaces),
+                inline[j].as_deref().unwrap()
+            );
+        }
+        start = end;
+    }
+}
+
+/// The single-line form of a value, or `None` when it prints over several lines.
+fn inline(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Str(s) => Some(quote(s)),
+        Expr::Bool(b) => Some(b.to_string()),
+        Expr::Ref(r) => Some(r.clone()),
+        Expr::List(items) if items.len() <= MAX_INLINE_LIST => {
+            let parts: Option<Vec<String>> = items.iter().map(inline).collect();
+            parts.map(|p| format!("[{}]", p.join(", ")))
+        }
+        Expr::List(_) => None,
+        Expr::Map(entries) if entries.is_empty() => Some("{}".to_string()),
+        Expr::Map(_) => None,
+    }
+}
+
+/// Prints a multi-line value whose first line (`key = `) is already written.
+fn print_multiline(out: &mut String, expr: &Expr, indent: usize) {
+    let pad = "  ".repeat(indent);
+    match expr {
+        Expr::List(items) => {
+            out.push_str("[\n");
+            let inner = "  ".repeat(indent + 1);
+            for item in items {
+                match inline(item) {
+                    Some(s) => {
+                        let _ = writeln!(out, "{inner}{s},");
+                    }
+                    None => unreachable!("fanin emits lists of scalars only"),
+                }
+            }
+            let _ = writeln!(out, "{pad}]");
+        }
+        Expr::Map(entries) => {
+            out.push_str("{\n");
+            let attrs: Vec<(&String, &Expr)> = entries.iter().map(|(k, v)| (k, v)).collect();
+            print_attributes(out, &attrs, indent + 1);
+            let _ = writeln!(out, "{pad}}}");
+        }
+        _ => unreachable!("scalars are always inline"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aligns_runs_and_breaks_at_multiline_values() {
+        let block = Block::new("module", &["x"])
+            .attr("source", Expr::Str("./m".into()))
+            .attr(
+                "providers",
+                Expr::Map(vec![("aws".into(), Expr::Ref("aws.a".into()))]),
+            )
+            .attr("ab", Expr::Bool(true))
+            .attr("long_name", Expr::Bool(false));
+        let text = file("# header", &[block]);
+        assert_eq!(
+            text,
+            "# header\n\nmodule \"x\" {\n  source = \"./m\"\n  providers = {\n    aws = aws.a\n  }\n  ab        = true\n  long_name = false\n}\n"
+        );
+    }
+
+    #[test]
+    fn escapes_template_sequences_and_quotes_odd_keys() {
+        let block = Block::new("x", &[]).attr(
+            "tags",
+            Expr::Map(vec![
+                ("Cost Center".into(), Expr::Str("${a}%{b}\"\\\n".into())),
+                ("null".into(), Expr::Str("v".into())),
+            ]),
+        );
+        let text = file("#", &[block]);
+        assert!(
+            text.contains(r#""Cost Center" = "$${a}%%{b}\"\\\n""#),
+            "{text}"
+        );
+        assert!(text.contains(r#""null"        = "v""#), "{text}");
+    }
+}
