@@ -7,6 +7,8 @@
 pub mod diagnostics;
 pub mod engine;
 pub mod inventory;
+pub mod lifecycle;
+pub mod manifest;
 pub mod model;
 pub mod modules;
 pub mod output;
@@ -16,10 +18,57 @@ pub mod render;
 /// The commented example inventory `fanin init` writes (also the minimal example).
 pub const EXAMPLE_INVENTORY: &str = include_str!("../examples/minimal/fanin.toml");
 
-/// Everything `generate` would write for the inventory at `path`.
-pub fn generate(
-    path: &std::path::Path,
-) -> Result<Vec<render::GeneratedFile>, diagnostics::Diagnostics> {
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Inventory(#[from] diagnostics::Diagnostics),
+    #[error("error: {0}")]
+    Output(#[from] output::OutputError),
+}
+
+/// What generating `inventory` into a directory would write, and what that directory's
+/// manifest said before.
+#[derive(Debug)]
+pub struct Generation {
+    /// The whole tree, manifest included, sorted by path.
+    pub files: Vec<render::GeneratedFile>,
+    pub previous: Option<manifest::Manifest>,
+    /// Refusals that `--force` turned into notes.
+    pub forced: Vec<String>,
+}
+
+/// Everything `generate` would write for the inventory into `out`, given what is there now.
+pub fn plan_generation(
+    inventory: &Path,
+    out: &Path,
+    options: lifecycle::Options,
+) -> Result<Generation, Error> {
+    let model = model::load(inventory)?;
+    let previous = output::read_manifest(out)?;
+    let outcome = lifecycle::reconcile(&model, previous.as_ref(), options, inventory)?;
+    let files = tree(&model, &outcome.moves);
+    Ok(Generation {
+        files,
+        previous,
+        forced: outcome.forced,
+    })
+}
+
+/// Everything `generate` writes for the inventory at `path` into an empty directory.
+pub fn generate(path: &Path) -> Result<Vec<render::GeneratedFile>, diagnostics::Diagnostics> {
     let model = model::load(path)?;
-    Ok(render::render(&model))
+    Ok(tree(&model, &[]))
+}
+
+fn tree(model: &model::Model, moves: &[manifest::MoveRecord]) -> Vec<render::GeneratedFile> {
+    let mut files = render::render(model, moves);
+    let record = manifest::record(model, moves, &files);
+    files.push(render::GeneratedFile {
+        path: manifest::FILE_NAME.to_string(),
+        contents: record.to_text().into_bytes(),
+    });
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
 }

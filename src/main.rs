@@ -3,6 +3,7 @@
 //! the environment). Errors go to stderr.
 
 use clap::{Parser, Subcommand};
+use fanin::lifecycle::Options;
 use fanin::{engine, output};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,21 +30,44 @@ enum Command {
         #[arg(default_value = "fanin.toml")]
         path: PathBuf,
     },
-    /// Write the tree for an inventory (all files or none).
+    /// Write the tree for an inventory (all files or none) and its manifest.
     Generate {
         /// The inventory (.toml, .yaml, .yml or .json).
         inventory: PathBuf,
         /// Directory of the generated tree; created if missing.
         #[arg(long)]
         out: PathBuf,
+        /// Overwrite or delete generated files edited by hand, and allow removing accounts
+        /// or regions that were not retired first.
+        #[arg(long)]
+        force: bool,
+        /// Drop the `moved` blocks of earlier renames: only once every state that uses this
+        /// tree has applied them.
+        #[arg(long)]
+        forget_moves: bool,
     },
-    /// Exit 0 when DIR holds exactly what generate would write, 1 otherwise (for CI).
+    /// Exit 0 when DIR holds exactly what generate would write, 1 with the differing files
+    /// (missing, edited by hand, outdated, stale) otherwise, 2 on error. For CI.
     Check {
         /// The inventory (.toml, .yaml, .yml or .json).
         inventory: PathBuf,
         /// Directory of the generated tree.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Show, as a unified diff, what generate would change in DIR (coloured on a terminal).
+    Diff {
+        /// The inventory (.toml, .yaml, .yml or .json).
+        inventory: PathBuf,
+        /// Directory of the generated tree.
+        #[arg(long)]
+        out: PathBuf,
+        /// Plan as `generate --force` would.
+        #[arg(long)]
+        force: bool,
+        /// Plan as `generate --forget-moves` would.
+        #[arg(long)]
+        forget_moves: bool,
     },
     /// Run the engine on a tree: init -backend=false, validate, fmt -check -recursive.
     Validate {
@@ -62,8 +86,33 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Init { path } => init(&path),
-        Command::Generate { inventory, out } => generate(&inventory, &out),
+        Command::Generate {
+            inventory,
+            out,
+            force,
+            forget_moves,
+        } => generate(
+            &inventory,
+            &out,
+            Options {
+                force,
+                forget_moves,
+            },
+        ),
         Command::Check { inventory, out } => check(&inventory, &out),
+        Command::Diff {
+            inventory,
+            out,
+            force,
+            forget_moves,
+        } => diff(
+            &inventory,
+            &out,
+            Options {
+                force,
+                forget_moves,
+            },
+        ),
         Command::Validate { dir, engine } => validate(&dir, engine.as_deref()),
     }
 }
@@ -99,34 +148,46 @@ fn init(path: &Path) -> ExitCode {
     }
 }
 
-fn generate(inventory: &Path, out: &Path) -> ExitCode {
-    let files = match fanin::generate(inventory) {
-        Ok(files) => files,
-        Err(diagnostics) => return fail(diagnostics),
+fn generate(inventory: &Path, out: &Path, options: Options) -> ExitCode {
+    let generation = match fanin::plan_generation(inventory, out, options) {
+        Ok(g) => g,
+        Err(e) => return fail(e),
     };
-    match output::write_tree(out, &files) {
+    for note in &generation.forced {
+        eprintln!("warning: --force: {note}");
+    }
+    let written = output::plan(out, &generation.files, generation.previous.as_ref())
+        .and_then(|changes| output::apply(out, &changes, options.force));
+    match written {
         Ok(report) => {
             for path in &report.written {
-                println!("wrote {}", out.join(path).display());
+                println!("wrote   {}", out.join(path).display());
+            }
+            for path in &report.deleted {
+                println!("deleted {}", out.join(path).display());
             }
             println!(
-                "{} files written, {} unchanged in {}",
+                "{}: {} written, {} deleted, {} unchanged",
+                out.display(),
                 report.written.len(),
-                report.unchanged.len(),
-                out.display()
+                report.deleted.len(),
+                report.unchanged
             );
             ExitCode::SUCCESS
         }
-        Err(e) => fail(format!("error: {e}\nnothing was written")),
+        Err(e) => fail(format!("error: {e}\nnothing was changed")),
     }
 }
 
 fn check(inventory: &Path, out: &Path) -> ExitCode {
-    let files = match fanin::generate(inventory) {
-        Ok(files) => files,
-        Err(diagnostics) => return fail(diagnostics),
+    let generation = match fanin::plan_generation(inventory, out, Options::default()) {
+        Ok(g) => g,
+        Err(e) => return fail(e),
     };
-    match output::check_tree(out, &files) {
+    let previous = generation.previous.as_ref();
+    let differences = output::plan(out, &generation.files, previous)
+        .and_then(|changes| output::differences(out, &changes, &generation.files, previous));
+    match differences {
         Ok(differences) if differences.is_empty() => {
             println!(
                 "{} is up to date with {}",
@@ -140,13 +201,29 @@ fn check(inventory: &Path, out: &Path) -> ExitCode {
                 println!("{d}");
             }
             eprintln!(
-                "{} is not what `fanin generate {} --out {}` writes ({} files differ)",
+                "{} is not what `fanin generate {} --out {}` writes: {} files differ",
                 out.display(),
                 inventory.display(),
                 out.display(),
                 differences.len()
             );
             ExitCode::from(EXIT_DIFFERENT)
+        }
+        Err(e) => fail(format!("error: {e}")),
+    }
+}
+
+fn diff(inventory: &Path, out: &Path, options: Options) -> ExitCode {
+    use std::io::IsTerminal;
+    let generation = match fanin::plan_generation(inventory, out, options) {
+        Ok(g) => g,
+        Err(e) => return fail(e),
+    };
+    match output::plan(out, &generation.files, generation.previous.as_ref()) {
+        Ok(changes) => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            print!("{}", output::unified_diff(&changes, color));
+            ExitCode::SUCCESS
         }
         Err(e) => fail(format!("error: {e}")),
     }

@@ -3,7 +3,7 @@
 //! the model and never looks at the inventory again.
 
 use crate::diagnostics::{Collector, Diagnostics};
-use crate::inventory::{self, Access as InventoryAccess, IntakeBus, Inventory};
+use crate::inventory::{self, Access as InventoryAccess, IntakeBus, Inventory, Status};
 use crate::regions;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,6 +27,21 @@ pub struct Model {
     pub member_account_ids: Vec<String>,
     /// `default_tags` of every provider, sorted by key.
     pub tags: BTreeMap<String, String>,
+    /// Every account (hub first, then members by key) with its lifecycle, for the record of
+    /// what was generated and for telling renames and removals apart on the next run.
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub key: String,
+    pub account_id: String,
+    pub is_hub: bool,
+    pub retired: bool,
+    /// Regions with a spoke (the hub's home region included for the hub), sorted.
+    pub regions: Vec<String>,
+    /// Regions whose spoke is being destroyed; their providers stay. Sorted.
+    pub retired_regions: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,54 +153,82 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
         region: hub_region.clone(),
         access: hub_access.clone(),
     });
-    let mut add_spoke = |key: &str, account_id: &str, region: &str, access: &Access, analyzer| {
-        let alias = alias_for(key, region);
-        providers.push(Provider {
-            alias: alias.clone(),
-            account_key: key.to_string(),
+    let mut accounts = Vec::new();
+    // A spoke exists for an active region; a retired one keeps only its provider, so that
+    // the engine can still reach the account to destroy what the spoke had created.
+    let mut add_account = |key: &str,
+                           account_id: &str,
+                           retired: bool,
+                           mut regions: Vec<String>,
+                           mut retired_regions: Vec<String>,
+                           access: &Access,
+                           analyzer: bool| {
+        regions.sort();
+        retired_regions.sort();
+        let is_hub = key == hub_name && account_id == hub_id;
+        for region in regions.iter().chain(&retired_regions) {
+            if is_hub && *region == hub_region {
+                continue; // the hub's home provider is already there
+            }
+            let alias = alias_for(key, region);
+            providers.push(Provider {
+                alias: alias.clone(),
+                account_key: key.to_string(),
+                account_id: account_id.to_string(),
+                region: region.to_string(),
+                access: access.clone(),
+            });
+            if !retired && regions.contains(region) {
+                spokes.push(Spoke {
+                    module_name: format!("spoke_{alias}"),
+                    provider_alias: alias,
+                    account_key: key.to_string(),
+                    account_id: account_id.to_string(),
+                    region: region.to_string(),
+                    create_analyzer: analyzer,
+                });
+            }
+        }
+        accounts.push(Account {
+            key: key.to_string(),
             account_id: account_id.to_string(),
-            region: region.to_string(),
-            access: access.clone(),
-        });
-        spokes.push(Spoke {
-            module_name: format!("spoke_{alias}"),
-            provider_alias: alias,
-            account_key: key.to_string(),
-            account_id: account_id.to_string(),
-            region: region.to_string(),
-            create_analyzer: analyzer,
+            is_hub,
+            retired,
+            regions,
+            retired_regions,
         });
     };
-    for region in &inv.hub.regions {
-        add_spoke(
-            &hub_name,
-            &hub_id,
-            &region.value,
-            &hub_access,
-            hub_create_analyzer,
+    let values = |list: &[inventory::Spanned<String>]| -> Vec<String> {
+        list.iter().map(|r| r.value.clone()).collect()
+    };
+    let mut hub_regions = values(&inv.hub.regions);
+    hub_regions.push(hub_region.clone());
+    add_account(
+        &hub_name,
+        &hub_id,
+        false,
+        hub_regions,
+        values(&inv.hub.retired_regions),
+        &hub_access,
+        hub_create_analyzer,
+    );
+    let mut members: Vec<&inventory::Member> = inv.members.iter().collect();
+    members.sort_by(|a, b| a.key.value.cmp(&b.key.value));
+    for m in members {
+        let regions = if m.regions.is_empty() {
+            vec![hub_region.clone()]
+        } else {
+            values(&m.regions)
+        };
+        add_account(
+            &m.key.value,
+            &m.account_id.value,
+            m.status == Status::Retired,
+            regions,
+            values(&m.retired_regions),
+            &access_for(&m.access, &m.account_id.value),
+            m.create_analyzer.unwrap_or(default_analyzer),
         );
-    }
-    for m in &inv.members {
-        let access = access_for(&m.access, &m.account_id.value);
-        let analyzer = m.create_analyzer.unwrap_or(default_analyzer);
-        if m.regions.is_empty() {
-            add_spoke(
-                &m.key.value,
-                &m.account_id.value,
-                &hub_region,
-                &access,
-                analyzer,
-            );
-        }
-        for region in &m.regions {
-            add_spoke(
-                &m.key.value,
-                &m.account_id.value,
-                &region.value,
-                &access,
-                analyzer,
-            );
-        }
     }
     // Hub home provider first, then the rest by alias: a stable order whatever the file order.
     providers[1..].sort_by(|a, b| a.alias.cmp(&b.alias));
@@ -213,9 +256,12 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
         );
     }
 
+    // Only active members may put events on the intake bus: retiring a member removes its
+    // permission together with its spokes.
     let mut member_account_ids: Vec<String> = inv
         .members
         .iter()
+        .filter(|m| m.status == Status::Active)
         .map(|m| m.account_id.value.clone())
         .collect();
     member_account_ids.sort();
@@ -272,6 +318,7 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
         spokes,
         member_account_ids,
         tags,
+        accounts,
     })
 }
 

@@ -48,6 +48,9 @@ pub struct Hub {
     pub account_id: Spanned<String>,
     pub region: Spanned<String>,
     pub regions: Vec<Spanned<String>>,
+    /// Extra regions being removed: their providers stay one more generation so the engine
+    /// can destroy what is in them.
+    pub retired_regions: Vec<Spanned<String>>,
     pub access: Option<Access>,
     pub intake_bus: Option<IntakeBus>,
     pub create_analyzer: Option<bool>,
@@ -73,8 +76,20 @@ pub struct Member {
     pub account_id: Spanned<String>,
     /// Empty when the inventory does not list regions (the hub's home region is then used).
     pub regions: Vec<Spanned<String>>,
+    /// Regions being removed (first phase of a removal).
+    pub retired_regions: Vec<Spanned<String>>,
+    pub status: Status,
     pub access: Option<Access>,
     pub create_analyzer: Option<bool>,
+}
+
+/// A member's lifecycle: a member is retired (its resources destroyed, its providers kept)
+/// before it may leave the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Status {
+    #[default]
+    Active,
+    Retired,
 }
 
 /// A checked inventory, as written by the user.

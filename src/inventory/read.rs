@@ -2,11 +2,11 @@
 //! inventory, reports every problem it sees to the collector and returns `None` when the part
 //! is unusable, so that one run lists all problems of a file.
 
-use super::tree::{Node, Value};
+use super::tree::{Key, Node, Value};
 use super::{
-    Access, Hub, IntakeBus, Inventory, Member, Notify, SUPPORTED_VERSION, Settings, Spanned,
+    Access, Hub, IntakeBus, Inventory, Member, Notify, SUPPORTED_VERSION, Settings, Spanned, Status,
 };
-use crate::diagnostics::Collector;
+use crate::diagnostics::{Collector, Location};
 use crate::regions;
 use std::collections::BTreeMap;
 
@@ -119,6 +119,7 @@ fn hub(node: &Node, d: &mut Collector) -> Option<Hub> {
     let account_id = t.required_string("account_id", d, check_account_id);
     let region = t.required_string("region", d, check_region);
     let regions = t.regions("regions", d);
+    let retired_regions = t.regions("retired_regions", d);
     let access = t.access(d);
     let intake_bus = t
         .checked_string("intake_bus", d, |v| match v {
@@ -136,6 +137,7 @@ fn hub(node: &Node, d: &mut Collector) -> Option<Hub> {
             "account_id",
             "region",
             "regions",
+            "retired_regions",
             "role_arn",
             "profile",
             "intake_bus",
@@ -148,6 +150,7 @@ fn hub(node: &Node, d: &mut Collector) -> Option<Hub> {
         account_id: account_id?,
         region: region?,
         regions: regions.unwrap_or_default(),
+        retired_regions: retired_regions.unwrap_or_default(),
         access: access?,
         intake_bus,
         create_analyzer,
@@ -191,18 +194,20 @@ fn members(node: &Node, d: &mut Collector) -> Option<Vec<Member>> {
     let mut members = Vec::new();
     let mut ok = true;
     for (key, value) in entries {
+        let key_location = key.location.or(value.location);
+        let key = &key.name;
         let path = format!("members.{}", path_key(key));
         if !is_valid_key(key) {
             d.report(
                 &path,
-                value.location,
+                key_location,
                 format!(
                     "`{key}` is not a valid account key; {KEY_RULE} (fanin never renames a key)"
                 ),
             );
             ok = false;
         }
-        match member(key, value, &path, d) {
+        match member(key, key_location, value, &path, d) {
             Some(m) => members.push(m),
             None => ok = false,
         }
@@ -217,16 +222,37 @@ fn members(node: &Node, d: &mut Collector) -> Option<Vec<Member>> {
     ok.then_some(members)
 }
 
-fn member(key: &str, node: &Node, path: &str, d: &mut Collector) -> Option<Member> {
+fn member(
+    key: &str,
+    key_location: Option<Location>,
+    node: &Node,
+    path: &str,
+    d: &mut Collector,
+) -> Option<Member> {
     let mut t = Table::open(node, path, d)?;
     let account_id = t.required_string("account_id", d, check_account_id);
     let regions = t.regions("regions", d);
+    let retired_regions = t.regions("retired_regions", d);
     let access = t.access(d);
+    let status = t
+        .checked_string("status", d, |v| match v {
+            "active" | "retired" => Ok(()),
+            _ => Err(format!(
+                "{} is not a status; allowed: \"active\" (the default) or \"retired\" (destroy this account's resources, keep its providers until it leaves the inventory)",
+                shown(v)
+            )),
+        })
+        .map_or(Status::Active, |s| match s.value.as_str() {
+            "retired" => Status::Retired,
+            _ => Status::Active,
+        });
     let create_analyzer = t.bool("create_analyzer", d);
     t.finish(
         &[
             "account_id",
             "regions",
+            "retired_regions",
+            "status",
             "role_arn",
             "profile",
             "create_analyzer",
@@ -236,19 +262,29 @@ fn member(key: &str, node: &Node, path: &str, d: &mut Collector) -> Option<Membe
     if let Some(regions) = &regions
         && regions.is_empty()
     {
+        // An empty list has no items to point at: point at the list itself.
+        let location = match &node.value {
+            Value::Table(entries) => entries
+                .iter()
+                .find(|(k, _)| k.name == "regions")
+                .and_then(|(_, n)| n.location),
+            _ => None,
+        };
         d.report(
             &format!("{path}.regions"),
-            node.location,
+            location.or(node.location),
             "is empty; list at least one region, or leave it out to use the hub's home region",
         );
     }
     Some(Member {
         key: Spanned {
             value: key.to_string(),
-            location: node.location,
+            location: key_location,
         },
         account_id: account_id?,
         regions: regions.unwrap_or_default(),
+        retired_regions: retired_regions.unwrap_or_default(),
+        status,
         access: access?,
         create_analyzer,
     })
@@ -268,9 +304,11 @@ fn tags(node: &Node, d: &mut Collector) -> Option<Vec<(Spanned<String>, Spanned<
     };
     let mut tags = Vec::new();
     for (key, value) in entries {
+        let key_location = key.location.or(value.location);
+        let key = &key.name;
         let path = format!("tags.{}", path_key(key));
         if let Err(message) = check_tag_key(key) {
-            d.report(&path, value.location, message);
+            d.report(&path, key_location, message);
         }
         if let Some(v) = string(value, &path, d)
             && check_field(&path, &v, d, check_tag_value)
@@ -278,7 +316,7 @@ fn tags(node: &Node, d: &mut Collector) -> Option<Vec<(Spanned<String>, Spanned<
             tags.push((
                 Spanned {
                     value: key.clone(),
-                    location: value.location,
+                    location: key_location,
                 },
                 v,
             ));
@@ -355,6 +393,43 @@ fn check_across_fields(inv: &Inventory, d: &mut Collector) {
         }
     }
 
+    let mut check_retired = |path: String,
+                             active: &[Spanned<String>],
+                             retired: &[Spanned<String>],
+                             home: Option<&str>| {
+        for (i, r) in retired.iter().enumerate() {
+            if active.iter().any(|a| a.value == r.value) || home == Some(r.value.as_str()) {
+                d.report(
+                    &format!("{path}.retired_regions[{i}]"),
+                    r.location,
+                    format!(
+                        "region {} is both in use and retired; a retired region is removed from regions",
+                        r.value
+                    ),
+                );
+            }
+        }
+    };
+    check_retired(
+        "hub".into(),
+        &inv.hub.regions,
+        &inv.hub.retired_regions,
+        Some(&inv.hub.region.value),
+    );
+    for m in &inv.members {
+        // A member without regions uses the hub's home region.
+        let home = m
+            .regions
+            .is_empty()
+            .then_some(inv.hub.region.value.as_str());
+        check_retired(
+            format!("members.{}", path_key(&m.key.value)),
+            &m.regions,
+            &m.retired_regions,
+            home,
+        );
+    }
+
     for (i, r) in inv.hub.regions.iter().enumerate() {
         if r.value == inv.hub.region.value {
             d.report(
@@ -392,9 +467,14 @@ fn check_across_fields(inv: &Inventory, d: &mut Collector) {
     }
 }
 
-/// A key as it appears in a field path: bare when it is a valid key, quoted otherwise.
+/// A key as it appears in a field path: bare when TOML would write it bare (`tags.Owner`),
+/// quoted otherwise (`tags."Cost Center"`).
 fn path_key(key: &str) -> String {
-    if is_valid_key(key) {
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if bare {
         key.to_string()
     } else {
         format!("{key:?}")
@@ -412,7 +492,8 @@ fn join(parent: &str, key: &str) -> String {
 /// A table being read: remembers which keys were used so the rest can be reported as unknown.
 struct Table<'a> {
     path: String,
-    entries: &'a [(String, Node)],
+    location: Option<Location>,
+    entries: &'a [(Key, Node)],
     used: Vec<bool>,
 }
 
@@ -421,6 +502,7 @@ impl<'a> Table<'a> {
         match &node.value {
             Value::Table(entries) => Some(Table {
                 path: path.to_string(),
+                location: node.location,
                 entries,
                 used: vec![false; entries.len()],
             }),
@@ -441,9 +523,13 @@ impl<'a> Table<'a> {
     }
 
     fn take(&mut self, key: &str) -> Option<&'a Node> {
-        let i = self.entries.iter().position(|(k, _)| k == key)?;
+        let i = self.entries.iter().position(|(k, _)| k.name == key)?;
         self.used[i] = true;
         Some(&self.entries[i].1)
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k.name == key)
     }
 
     fn field(&self, key: &str) -> String {
@@ -454,9 +540,13 @@ impl<'a> Table<'a> {
         for ((key, node), used) in self.entries.iter().zip(&self.used) {
             if !used {
                 d.report(
-                    &join(&self.path, &path_key(key)),
-                    node.location,
-                    format!("unknown field `{key}`; allowed: {}", allowed.join(", ")),
+                    &join(&self.path, &path_key(&key.name)),
+                    key.location.or(node.location),
+                    format!(
+                        "unknown field `{}`; allowed: {}",
+                        key.name,
+                        allowed.join(", ")
+                    ),
                 );
             }
         }
@@ -481,8 +571,13 @@ impl<'a> Table<'a> {
         d: &mut Collector,
         check: impl Fn(&str) -> Result<(), String>,
     ) -> Option<Spanned<String>> {
-        if !self.entries.iter().any(|(k, _)| k == key) {
-            d.report(&self.field(key), None, "missing; this field is required");
+        if !self.has(key) {
+            // Point at the table that lacks it.
+            d.report(
+                &self.field(key),
+                self.location,
+                "missing; this field is required",
+            );
             return None;
         }
         self.checked_string(key, d, check)
@@ -552,16 +647,16 @@ impl<'a> Table<'a> {
 
     /// `role_arn` or `profile`, never both. `Some(None)` when neither is set.
     fn access(&mut self, d: &mut Collector) -> Option<Option<Access>> {
-        let role_present = self.entries.iter().any(|(k, _)| k == "role_arn");
-        let profile_present = self.entries.iter().any(|(k, _)| k == "profile");
+        let role_present = self.has("role_arn");
+        let profile_present = self.has("profile");
         let role = self.checked_string("role_arn", d, check_role_arn);
         let profile = self.checked_string("profile", d, check_profile);
         if role_present && profile_present {
             let location = self
                 .entries
                 .iter()
-                .find(|(k, _)| k == "profile")
-                .and_then(|(_, n)| n.location);
+                .find(|(k, _)| k.name == "profile")
+                .and_then(|(k, n)| k.location.or(n.location));
             d.report(
                 &self.field("profile"),
                 location,

@@ -11,10 +11,18 @@ pub enum Value {
     Float(f64),
     Bool(bool),
     Array(Vec<Node>),
-    /// Keys in file order; duplicates are already refused by every parser we use.
-    Table(Vec<(String, Node)>),
+    /// Keys in file order; duplicates are refused by every parser (or our visitors).
+    Table(Vec<(Key, Node)>),
     /// A value that fanin never accepts (TOML datetime, YAML null); the name is for messages.
     Other(&'static str),
+}
+
+/// A table key with the position where it is written, so that problems with the key itself
+/// (unknown field, invalid account key) point at the key rather than at its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    pub name: String,
+    pub location: Option<Location>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -77,9 +85,18 @@ impl<'a> LineIndex<'a> {
 pub fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
     use toml::de::{DeTable, DeValue};
     let index = LineIndex::new(text);
-    let root = DeTable::parse(text).map_err(|e| SyntaxError {
-        location: e.span().map(|s| index.locate(s.start)),
-        message: e.message().trim_end().to_string(),
+    let root = DeTable::parse(text).map_err(|e| {
+        let mut message = e.message().trim_end().to_string();
+        // toml says only "duplicate key"; name it.
+        if message == "duplicate key"
+            && let Some(key) = e.span().and_then(|s| text.get(s))
+        {
+            message = format!("duplicate key `{}`", key.trim());
+        }
+        SyntaxError {
+            location: e.span().map(|s| index.locate(s.start)),
+            message,
+        }
     })?;
 
     fn convert(value: &toml::Spanned<DeValue<'_>>, index: &LineIndex<'_>) -> Node {
@@ -104,12 +121,23 @@ pub fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
             DeValue::Array(items) => {
                 Value::Array(items.iter().map(|v| convert(v, index)).collect())
             }
-            DeValue::Table(table) => Value::Table(
-                table
-                    .iter()
-                    .map(|(k, v)| (k.get_ref().to_string(), convert(v, index)))
-                    .collect(),
-            ),
+            DeValue::Table(table) => {
+                // toml's map is sorted by key; put the entries back in file order.
+                let mut entries: Vec<_> = table.iter().collect();
+                entries.sort_by_key(|(k, _)| k.span().start);
+                Value::Table(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let key = Key {
+                                name: k.get_ref().to_string(),
+                                location: Some(index.locate(k.span().start)),
+                            };
+                            (key, convert(v, index))
+                        })
+                        .collect(),
+                )
+            }
         };
         Node { value, location }
     }
@@ -120,34 +148,92 @@ pub fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
 }
 
 pub fn parse_json(text: &str) -> Result<Node, SyntaxError> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| SyntaxError {
+    // Read through our own visitor rather than `serde_json::Value`, whose map is sorted and
+    // silently keeps the last of two equal keys (a second "prod" member would replace the
+    // first without a word).
+    let node: json::JsonNode = serde_json::from_str(text).map_err(|e| SyntaxError {
         location: Some(Location {
             line: e.line(),
             column: e.column(),
         }),
         message: strip_position(&e.to_string()),
     })?;
+    // serde_json keeps no positions for values; only syntax errors have them.
+    Ok(node.0)
+}
 
-    fn convert(value: serde_json::Value) -> Node {
-        use serde_json::Value as J;
-        let value = match value {
-            J::Null => Value::Other("null"),
-            J::Bool(b) => Value::Bool(b),
-            J::Number(n) => match n.as_i64() {
-                Some(i) => Value::Integer(i),
-                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-            },
-            J::String(s) => Value::String(s),
-            J::Array(items) => Value::Array(items.into_iter().map(convert).collect()),
-            J::Object(map) => Value::Table(map.into_iter().map(|(k, v)| (k, convert(v))).collect()),
-        };
-        // serde_json keeps no positions for values; only syntax errors have them.
-        Node {
+mod json {
+    use super::{Key, Node, Value};
+    use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use std::fmt;
+
+    pub struct JsonNode(pub Node);
+
+    fn node(value: Value) -> JsonNode {
+        JsonNode(Node {
             value,
             location: None,
+        })
+    }
+
+    impl<'de> Deserialize<'de> for JsonNode {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(JsonVisitor)
         }
     }
-    Ok(convert(value))
+
+    struct JsonVisitor;
+
+    impl<'de> Visitor<'de> for JsonVisitor {
+        type Value = JsonNode;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<JsonNode, E> {
+            Ok(node(Value::Bool(v)))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<JsonNode, E> {
+            Ok(node(Value::Integer(v)))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<JsonNode, E> {
+            Ok(node(match i64::try_from(v) {
+                Ok(i) => Value::Integer(i),
+                Err(_) => Value::Other("an integer out of range"),
+            }))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<JsonNode, E> {
+            Ok(node(Value::Float(v)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<JsonNode, E> {
+            Ok(node(Value::String(v.to_string())))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<JsonNode, E> {
+            Ok(node(Value::Other("null")))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsonNode, A::Error> {
+            let mut items = Vec::new();
+            while let Some(JsonNode(item)) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(node(Value::Array(items)))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonNode, A::Error> {
+            let mut entries: Vec<(Key, Node)> = Vec::new();
+            while let Some(name) = map.next_key::<String>()? {
+                if entries.iter().any(|(k, _)| k.name == name) {
+                    return Err(de::Error::custom(format!("duplicate key `{name}`")));
+                }
+                let JsonNode(value) = map.next_value()?;
+                let key = Key {
+                    name,
+                    location: None,
+                };
+                entries.push((key, value));
+            }
+            Ok(node(Value::Table(entries)))
+        }
+    }
 }
 
 /// serde_json appends " at line X column Y"; we print the position ourselves.
@@ -159,20 +245,36 @@ fn strip_position(message: &str) -> String {
 }
 
 pub fn parse_yaml(text: &str) -> Result<Node, SyntaxError> {
-    let parsed: yaml::SpannedNode = serde_saphyr::from_str(text).map_err(|e| {
-        let message = e.to_string();
-        SyntaxError {
-            location: None,
-            message: message.lines().next().unwrap_or("invalid YAML").to_string(),
-        }
+    let parsed: yaml::SpannedNode = serde_saphyr::from_str(text).map_err(|e| SyntaxError {
+        location: e.location().filter(|l| l.line() > 0).map(|l| Location {
+            line: l.line() as usize,
+            column: l.column() as usize,
+        }),
+        message: yaml_message(&e.to_string()),
     })?;
     Ok(parsed.into_node())
+}
+
+/// serde-saphyr renders "error: line X column Y: <what>" and may add advice about its own
+/// options; keep only what is wrong, the position is printed by the diagnostic.
+fn yaml_message(rendered: &str) -> String {
+    let first = rendered.lines().next().unwrap_or("invalid YAML");
+    let mut message = first.strip_prefix("error: ").unwrap_or(first);
+    if message.starts_with("line ")
+        && let Some((_, rest)) = message.split_once(": ")
+    {
+        message = rest;
+    }
+    message
+        .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+        .trim()
+        .to_string()
 }
 
 /// YAML nodes read through serde-saphyr's `Spanned`, which carries the line and column of
 /// every value.
 mod yaml {
-    use super::{Node, Value};
+    use super::{Key, Node, Value};
     use crate::diagnostics::Location;
     use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
     use std::fmt;
@@ -182,16 +284,19 @@ mod yaml {
     pub enum Raw {
         Value(Value),
         Array(Vec<SpannedNode>),
-        Table(Vec<(String, SpannedNode)>),
+        Table(Vec<(Key, SpannedNode)>),
+    }
+
+    fn location(loc: serde_saphyr::Location) -> Option<Location> {
+        (loc.line() > 0).then(|| Location {
+            line: loc.line() as usize,
+            column: loc.column() as usize,
+        })
     }
 
     impl SpannedNode {
         pub fn into_node(self) -> Node {
-            let loc = self.0.referenced;
-            let location = (loc.line() > 0).then(|| Location {
-                line: loc.line() as usize,
-                column: loc.column() as usize,
-            });
+            let location = location(self.0.referenced);
             let value = match self.0.value {
                 Raw::Value(v) => v,
                 Raw::Array(items) => {
@@ -263,13 +368,18 @@ mod yaml {
             Ok(Raw::Array(items))
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
-            let mut entries: Vec<(String, SpannedNode)> = Vec::new();
-            while let Some(key) = map.next_key::<KeyString>()? {
+            let mut entries: Vec<(Key, SpannedNode)> = Vec::new();
+            while let Some(key) = map.next_key::<serde_saphyr::Spanned<KeyString>>()? {
                 let value = map.next_value::<SpannedNode>()?;
-                if entries.iter().any(|(k, _)| *k == key.0) {
-                    return Err(de::Error::custom(format!("duplicate key `{}`", key.0)));
+                let name = key.value.0;
+                if entries.iter().any(|(k, _)| k.name == name) {
+                    return Err(de::Error::custom(format!("duplicate key `{name}`")));
                 }
-                entries.push((key.0, value));
+                let key = Key {
+                    name,
+                    location: location(key.referenced),
+                };
+                entries.push((key, value));
             }
             Ok(Raw::Table(entries))
         }
@@ -311,7 +421,7 @@ mod tests {
 
     fn get<'a>(node: &'a Node, key: &str) -> &'a Node {
         match &node.value {
-            Value::Table(t) => &t.iter().find(|(k, _)| k == key).expect(key).1,
+            Value::Table(t) => &t.iter().find(|(k, _)| k.name == key).expect(key).1,
             other => panic!("expected table, got {other:?}"),
         }
     }

@@ -2,7 +2,8 @@
 
 pub mod hcl;
 
-use crate::model::{Access, Model};
+use crate::manifest::MoveRecord;
+use crate::model::{Access, Model, alias_for};
 use crate::modules;
 use hcl::{Block, Expr};
 
@@ -18,14 +19,18 @@ pub struct GeneratedFile {
     pub contents: Vec<u8>,
 }
 
-/// The whole tree, sorted by path.
-pub fn render(model: &Model) -> Vec<GeneratedFile> {
+/// The whole tree but the manifest, sorted by path. `moves` are the renames still kept.
+pub fn render(model: &Model, moves: &[MoveRecord]) -> Vec<GeneratedFile> {
     let mut files = vec![
         root_file("versions.tf", &[versions()]),
         root_file("providers.tf", &providers(model)),
         root_file("main.tf", &modules_blocks(model)),
         root_file("outputs.tf", &outputs(model)),
     ];
+    let moved = moved_blocks(model, moves);
+    if !moved.is_empty() {
+        files.push(root_file("moves.tf", &moved));
+    }
     files.extend(modules::FILES.iter().map(|(path, contents)| GeneratedFile {
         path: path.to_string(),
         contents: contents.to_vec(),
@@ -187,4 +192,33 @@ fn outputs(model: &Model) -> Vec<Block> {
             spoke_map("role_arn"),
         ),
     ]
+}
+
+/// One `moved` block per kept rename and per region with a spoke, so that a renamed key moves
+/// the spoke's resources instead of destroying and recreating them. The hub module's address
+/// does not depend on its name; only its extra-region spokes move.
+fn moved_blocks(model: &Model, moves: &[MoveRecord]) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    for m in moves {
+        let Some(account) = model.accounts.iter().find(|a| a.account_id == m.account_id) else {
+            continue;
+        };
+        for region in &account.regions {
+            if account.is_hub && *region == model.hub.region {
+                continue;
+            }
+            blocks.push(
+                Block::new("moved", &[])
+                    .attr(
+                        "from",
+                        reference(&format!("module.spoke_{}", alias_for(&m.from, region))),
+                    )
+                    .attr(
+                        "to",
+                        reference(&format!("module.spoke_{}", alias_for(&m.to, region))),
+                    ),
+            );
+        }
+    }
+    blocks
 }

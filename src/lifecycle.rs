@@ -1,0 +1,192 @@
+//! What changed since the last generation, and whether it is safe: compares the model with
+//! the manifest of the tree being regenerated. Renames (same account id, new key) become
+//! `moved` blocks so nothing is destroyed; removals must go through retirement first so that
+//! no resource is left in state without a provider; the hub never moves in place.
+
+use crate::diagnostics::{Collector, Diagnostics};
+use crate::manifest::{AccountStatus, Manifest, MoveRecord};
+use crate::model::{Account, Model};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Allow removing accounts or regions that were not retired first.
+    pub force: bool,
+    /// Drop the `moved` blocks of earlier renames (once every state has applied them).
+    pub forget_moves: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Renames to emit as `moved` blocks, oldest first.
+    pub moves: Vec<MoveRecord>,
+    /// What `--force` let through, to print.
+    pub forced: Vec<String>,
+}
+
+fn field_of(account: &str, is_hub: bool) -> String {
+    if is_hub {
+        "hub".to_string()
+    } else {
+        format!("members.{account}")
+    }
+}
+
+pub fn reconcile(
+    model: &Model,
+    previous: Option<&Manifest>,
+    options: Options,
+    inventory: &Path,
+) -> Result<Outcome, Diagnostics> {
+    let Some(previous) = previous else {
+        return Ok(Outcome::default());
+    };
+    let mut d = Collector::new(inventory);
+    let mut outcome = Outcome::default();
+
+    if previous.hub.account_id != model.hub.account_id {
+        d.report(
+            "hub.account_id",
+            None,
+            format!(
+                "the hub was account {} and is now {}; a hub cannot move in place (its bus, topic and subscriptions would be destroyed while members still forward to it). Migrate instead: generate a tree for the new hub with another name_prefix into another directory and apply it, confirm findings arrive there, then run `tofu destroy` in this tree",
+                previous.hub.account_id, model.hub.account_id
+            ),
+        );
+    }
+    if previous.hub.region != model.hub.region {
+        d.report(
+            "hub.region",
+            None,
+            format!(
+                "the hub's home region was {} and is now {}; the intake bus and topic cannot move in place. Migrate instead: generate a tree with the new home region and another name_prefix into another directory and apply it, confirm findings arrive there, then run `tofu destroy` in this tree",
+                previous.hub.region, model.hub.region
+            ),
+        );
+    }
+
+    let current: BTreeMap<&str, &Account> = model
+        .accounts
+        .iter()
+        .map(|a| (a.account_id.as_str(), a))
+        .collect();
+
+    for (id, before) in &previous.accounts {
+        let was_hub = before.status == AccountStatus::Hub;
+        let Some(now) = current.get(id.as_str()) else {
+            if before.status == AccountStatus::Retired {
+                continue; // second phase of a removal
+            }
+            if was_hub {
+                continue; // reported above as a hub change
+            }
+            let message = format!(
+                "account {id} (key `{}`) left the inventory without being retired; its spoke resources are still in state and would lose their provider. Remove it in two steps: 1. set status = \"retired\" under [members.{}], run fanin generate and tofu apply (this destroys only that account's resources); 2. remove it from the inventory and generate again",
+                before.key, before.key
+            );
+            forced_or_report(
+                &mut d,
+                &mut outcome,
+                options,
+                &field_of(&before.key, false),
+                message,
+            );
+            continue;
+        };
+
+        // Every region that had a spoke must keep its provider until its spoke is destroyed.
+        if before.status != AccountStatus::Retired {
+            for region in &before.regions {
+                let still_reachable =
+                    now.regions.contains(region) || now.retired_regions.contains(region);
+                if !still_reachable {
+                    let message = format!(
+                        "region {region} of account {id} left the inventory without being retired; its spoke is still in state. Remove it in two steps: 1. move it from regions to retired_regions, run fanin generate and tofu apply; 2. remove it from retired_regions and generate again"
+                    );
+                    forced_or_report(
+                        &mut d,
+                        &mut outcome,
+                        options,
+                        &format!("{}.regions", field_of(&now.key, now.is_hub)),
+                        message,
+                    );
+                }
+            }
+        }
+
+        if now.key != before.key {
+            let retiring = before.status == AccountStatus::Retired
+                || !before.retired_regions.is_empty()
+                || now.retired
+                || !now.retired_regions.is_empty();
+            if retiring {
+                d.report(
+                    &field_of(&now.key, now.is_hub),
+                    None,
+                    format!(
+                        "account {id} was called `{}` and is now `{}` while a retirement is in progress; finish the retirement (generate, apply, remove the retired entries) before renaming, so the destroyed resources keep their provider",
+                        before.key, now.key
+                    ),
+                );
+            } else {
+                outcome.moves.push(MoveRecord {
+                    account_id: id.clone(),
+                    from: before.key.clone(),
+                    to: now.key.clone(),
+                });
+            }
+        }
+    }
+
+    // Earlier renames stay while their account exists, unless the user says every state has
+    // applied them. A `from` that is a current key again means the rename was undone.
+    let current_keys: BTreeMap<&str, &str> = model
+        .accounts
+        .iter()
+        .map(|a| (a.key.as_str(), a.account_id.as_str()))
+        .collect();
+    let mut kept = Vec::new();
+    if !options.forget_moves {
+        for m in &previous.moves {
+            if !current.contains_key(m.account_id.as_str()) {
+                continue;
+            }
+            match current_keys.get(m.from.as_str()) {
+                Some(owner) if *owner == m.account_id => continue,
+                Some(owner) => d.report(
+                    &format!("members.{}", m.from),
+                    None,
+                    format!(
+                        "the key `{}` belonged to account {} until it was renamed to `{}`, and its `moved` blocks are still kept; account {owner} can use this key only after every state has applied the rename and `fanin generate --forget-moves` has dropped them",
+                        m.from, m.account_id, m.to
+                    ),
+                ),
+                None => kept.push(m.clone()),
+            }
+        }
+    }
+    for m in outcome.moves.drain(..) {
+        if !kept.contains(&m) {
+            kept.push(m);
+        }
+    }
+    outcome.moves = kept;
+
+    d.finish()?;
+    Ok(outcome)
+}
+
+fn forced_or_report(
+    d: &mut Collector,
+    outcome: &mut Outcome,
+    options: Options,
+    field: &str,
+    message: String,
+) {
+    if options.force {
+        outcome.forced.push(format!("{field}: {message}"));
+    } else {
+        d.report(field, None, format!("{message} (--force overrides)"));
+    }
+}
