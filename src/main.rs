@@ -149,6 +149,14 @@ fn init(path: &Path) -> ExitCode {
 }
 
 fn generate(inventory: &Path, out: &Path, options: Options) -> ExitCode {
+    match output::recover(out) {
+        Ok(0) => {}
+        Ok(n) => eprintln!(
+            "note: finished or cleaned up {n} interrupted generate run(s) in {}",
+            out.display()
+        ),
+        Err(e) => return fail(format!("error: {e}")),
+    }
     let generation = match fanin::plan_generation(inventory, out, options) {
         Ok(g) => g,
         Err(e) => return fail(e),

@@ -28,9 +28,11 @@ pub enum OutputError {
         .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
     HandEdited(Vec<PathBuf>),
-    #[error("{path}: the manifest is damaged ({message}); restore it from version control")]
+    #[error("{}: {why}", path.display())]
+    Unsafe { path: PathBuf, why: &'static str },
+    #[error("{}: the manifest is damaged ({message}); restore it from version control", path.display())]
     Manifest { path: PathBuf, message: String },
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
 }
 
@@ -170,52 +172,211 @@ pub fn apply(dir: &Path, changes: &[Change], force: bool) -> Result<WriteReport,
         return Err(OutputError::HandEdited(edited));
     }
 
-    let mut report = WriteReport::default();
-    let mut staged = Vec::new();
     for change in changes {
-        let (Action::Create | Action::Update) = change.action else {
-            if change.action == Action::Unchanged {
-                report.unchanged += 1;
-            }
-            continue;
-        };
-        let path = dir.join(&change.path);
-        let parent = path.parent().expect("generated paths are inside dir");
-        fs::create_dir_all(parent).map_err(io_error(parent))?;
-        let mut temp = tempfile::Builder::new()
-            .prefix(".fanin-")
-            .suffix(".tmp")
-            .tempfile_in(parent)
-            .map_err(io_error(parent))?;
+        check_destination(dir, &change.path)?;
+    }
+
+    let mut report = WriteReport {
+        unchanged: changes
+            .iter()
+            .filter(|c| c.action == Action::Unchanged)
+            .count(),
+        ..WriteReport::default()
+    };
+    let writes: Vec<&Change> = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Update))
+        .collect();
+    let deletes: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .collect();
+    if writes.is_empty() && deletes.is_empty() {
+        return Ok(report);
+    }
+
+    fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let staging = staging_dir(dir)?;
+    let mut journal = String::new();
+    for (index, change) in writes.iter().enumerate() {
+        let staged = staging.path().join(index.to_string());
         let contents = change
             .new
             .as_deref()
             .expect("created and updated files have contents");
-        temp.write_all(contents).map_err(io_error(&path))?;
-        temp.as_file().sync_all().map_err(io_error(&path))?;
-        staged.push((temp, path, &change.path));
+        write_synced(&staged, contents)?;
+        journal.push_str(&format!("write\t{index}\t{}\n", change.path));
+        test_hook_pause();
     }
     // The manifest goes last: until it is in place, the previous one still describes a tree
     // whose files are either unchanged or already what this run writes.
-    staged.sort_by_key(|(_, _, name)| name.as_str() == manifest::FILE_NAME);
-    for (temp, path, name) in staged {
-        temp.persist(&path).map_err(|e| io_error(&path)(e.error))?;
-        report.written.push(name.clone());
+    let mut lines: Vec<&str> = journal.lines().collect();
+    lines.sort_by_key(|line| line.ends_with(&format!("\t{}", manifest::FILE_NAME)));
+    let mut journal: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    for change in &deletes {
+        journal.push_str(&format!("delete\t-\t{}\n", change.path));
     }
-    for change in changes.iter().filter(|c| c.action == Action::Delete) {
-        let path = dir.join(&change.path);
-        match fs::remove_file(&path) {
-            Ok(()) => report.deleted.push(change.path.clone()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error(&path)(e)),
+
+    // The commit point: once the journal is in place, an interrupted run is finished by the
+    // next one; before it, the tree has not been touched at all.
+    let journal_temp = staging.path().join("journal.tmp");
+    write_synced(&journal_temp, journal.as_bytes())?;
+    let journal_path = staging.path().join(JOURNAL);
+    fs::rename(&journal_temp, &journal_path).map_err(io_error(&journal_path))?;
+    sync_dir(staging.path());
+
+    let staging = staging.keep();
+    let (written, deleted) = replay(dir, &staging)?;
+    report.written = written;
+    report.deleted = deleted;
+    Ok(report)
+}
+
+const JOURNAL: &str = "journal";
+const STAGING_INFIX: &str = ".fanin-staging-";
+
+/// Staging happens beside `dir` (same filesystem, so renames are atomic), not inside it, so
+/// that a run killed before its commit point leaves `dir` exactly as it was.
+fn staging_dir(dir: &Path) -> Result<tempfile::TempDir, OutputError> {
+    let (parent, name) = parent_and_name(dir)?;
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}{STAGING_INFIX}"))
+        .tempdir_in(&parent)
+        .map_err(io_error(&parent))
+}
+
+fn parent_and_name(dir: &Path) -> Result<(PathBuf, String), OutputError> {
+    let absolute = std::path::absolute(dir).map_err(io_error(dir))?;
+    let name = absolute
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| OutputError::Io {
+            path: dir.to_path_buf(),
+            source: io::Error::other("--out must name a directory below the filesystem root"),
+        })?;
+    let parent = absolute.parent().expect("has a file name").to_path_buf();
+    Ok((parent, name))
+}
+
+/// Finishes a generate that was interrupted after its commit point, and removes staging
+/// left by one interrupted before it. Returns how many interrupted runs were found.
+pub fn recover(dir: &Path) -> Result<usize, OutputError> {
+    let (parent, name) = parent_and_name(dir)?;
+    let prefix = format!(".{name}{STAGING_INFIX}");
+    let entries = match fs::read_dir(&parent) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io_error(&parent)(e)),
+    };
+    let mut found = 0;
+    for entry in entries {
+        let entry = entry.map_err(io_error(&parent))?;
+        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+            continue;
         }
-        remove_empty_parents(dir, &path);
+        let staging = entry.path();
+        found += 1;
+        if staging.join(JOURNAL).exists() {
+            replay(dir, &staging)?;
+        } else {
+            fs::remove_dir_all(&staging).map_err(io_error(&staging))?;
+        }
     }
+    Ok(found)
+}
+
+/// Carries out a committed journal: renames staged files into place and deletes stale ones.
+/// Safe to repeat: a staged file already moved is skipped.
+fn replay(dir: &Path, staging: &Path) -> Result<(Vec<String>, Vec<String>), OutputError> {
+    let journal_path = staging.join(JOURNAL);
+    let journal = fs::read_to_string(&journal_path).map_err(io_error(&journal_path))?;
+    let mut written = Vec::new();
+    let mut deleted = Vec::new();
+    for line in journal.lines() {
+        let mut fields = line.splitn(3, '\t');
+        let (Some(op), Some(index), Some(path)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        check_destination(dir, path)?;
+        let destination = dir.join(path);
+        match op {
+            "write" => {
+                let staged = staging.join(index);
+                if !staged.exists() {
+                    continue;
+                }
+                let parent = destination.parent().expect("inside dir");
+                fs::create_dir_all(parent).map_err(io_error(parent))?;
+                fs::rename(&staged, &destination).map_err(io_error(&destination))?;
+                written.push(path.to_string());
+            }
+            "delete" => match fs::remove_file(&destination) {
+                Ok(()) => {
+                    deleted.push(path.to_string());
+                    remove_empty_parents(dir, &destination);
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(&destination)(e)),
+            },
+            _ => {}
+        }
+    }
+    sync_dir(dir);
+    fs::remove_dir_all(staging).map_err(io_error(staging))?;
+    Ok((written, deleted))
+}
+
+fn write_synced(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
+    let mut file = fs::File::create(path).map_err(io_error(path))?;
+    file.write_all(contents).map_err(io_error(path))?;
+    file.sync_all().map_err(io_error(path))
+}
+
+/// Makes renames in `dir` durable; best effort where a directory cannot be synced.
+fn sync_dir(dir: &Path) {
     if let Ok(d) = fs::File::open(dir) {
-        // Make the renames durable; best effort where a directory cannot be synced.
         let _ = d.sync_all();
     }
-    Ok(report)
+}
+
+/// For the interruption test only: `FANIN_TEST_STAGE_DELAY_MS` slows staging down so that a
+/// test can kill generate before its commit point.
+fn test_hook_pause() {
+    if let Some(ms) = std::env::var_os("FANIN_TEST_STAGE_DELAY_MS")
+        .and_then(|v| v.to_str().and_then(|v| v.parse::<u64>().ok()))
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+/// A generated path must be a plain relative path, and nothing on the way to it inside `dir`
+/// (nor `dir` itself) may be a symbolic link: a link would let the write land outside `dir`.
+fn check_destination(dir: &Path, relative: &str) -> Result<(), OutputError> {
+    let plain = !relative.is_empty()
+        && relative
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\\'));
+    if !plain {
+        return Err(OutputError::Unsafe {
+            path: dir.join(relative),
+            why: "not a plain relative path inside the output directory",
+        });
+    }
+    let mut current = dir.to_path_buf();
+    let check = |path: &Path| match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(OutputError::Unsafe {
+            path: path.to_path_buf(),
+            why: "is a symbolic link; fanin writes only real files in real directories so that nothing lands outside --out",
+        }),
+        _ => Ok(()),
+    };
+    check(&current)?;
+    for component in relative.split('/') {
+        current.push(component);
+        check(&current)?;
+    }
+    Ok(())
 }
 
 /// Removes directories left empty by a deletion, up to (not including) `dir`.

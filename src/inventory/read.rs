@@ -259,20 +259,14 @@ fn member(
         ],
         d,
     );
-    if let Some(regions) = &regions
-        && regions.is_empty()
+    // An empty list as written (not one whose items were all refused above).
+    if let Value::Table(entries) = &node.value
+        && let Some((_, list)) = entries.iter().find(|(k, _)| k.name == "regions")
+        && matches!(&list.value, Value::Array(items) if items.is_empty())
     {
-        // An empty list has no items to point at: point at the list itself.
-        let location = match &node.value {
-            Value::Table(entries) => entries
-                .iter()
-                .find(|(k, _)| k.name == "regions")
-                .and_then(|(_, n)| n.location),
-            _ => None,
-        };
         d.report(
             &format!("{path}.regions"),
-            location.or(node.location),
+            list.location,
             "is empty; list at least one region, or leave it out to use the hub's home region",
         );
     }
