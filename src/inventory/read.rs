@@ -87,15 +87,15 @@ pub(super) fn inventory(root: &Node, d: &mut Collector) -> Option<Inventory> {
         d,
     );
 
-    let inventory = Inventory {
+    let (members, members_ok) = members.unwrap_or_default();
+    check_across_fields(hub.as_ref(), &members, d);
+    Some(Inventory {
         settings: settings?,
         hub: hub?,
         notify: notify?,
-        members: members?,
+        members: members_ok.then_some(members)?,
         tags: tags?,
-    };
-    check_across_fields(&inventory, d);
-    Some(inventory)
+    })
 }
 
 fn settings(node: &Node, d: &mut Collector) -> Option<Settings> {
@@ -179,7 +179,8 @@ fn notify(node: &Node, d: &mut Collector) -> Option<Notify> {
     Some(Notify { emails, topic_name })
 }
 
-fn members(node: &Node, d: &mut Collector) -> Option<Vec<Member>> {
+/// The members that could be read, and whether all could.
+fn members(node: &Node, d: &mut Collector) -> Option<(Vec<Member>, bool)> {
     let Value::Table(entries) = &node.value else {
         d.report(
             "members",
@@ -219,7 +220,7 @@ fn members(node: &Node, d: &mut Collector) -> Option<Vec<Member>> {
             "no member accounts; list at least one as [members.<key>]",
         );
     }
-    ok.then_some(members)
+    Some((members, ok))
 }
 
 fn member(
@@ -320,15 +321,16 @@ fn tags(node: &Node, d: &mut Collector) -> Option<Vec<(Spanned<String>, Spanned<
 }
 
 /// Rules that look at more than one field: duplicates and consistency.
-fn check_across_fields(inv: &Inventory, d: &mut Collector) {
-    if inv.members.is_empty() {
-        return;
-    }
+/// Rules that look at more than one field: duplicates and consistency. They run on every
+/// part that could be read, even when other parts have problems, so that one run reports
+/// everything.
+fn check_across_fields(hub: Option<&Hub>, members: &[Member], d: &mut Collector) {
     // The same account twice would get two providers and two spokes fighting over one account.
-    let hub_path = "hub.account_id".to_string();
     let mut owners: BTreeMap<&str, String> = BTreeMap::new();
-    owners.insert(&inv.hub.account_id.value, hub_path);
-    for m in &inv.members {
+    if let Some(hub) = hub {
+        owners.insert(&hub.account_id.value, "hub.account_id".to_string());
+    }
+    for m in members {
         let path = format!("members.{}.account_id", path_key(&m.key.value));
         if let Some(first) = owners.get(m.account_id.value.as_str()) {
             d.report(
@@ -344,8 +346,10 @@ fn check_across_fields(inv: &Inventory, d: &mut Collector) {
         }
     }
 
-    let hub_name = inv.hub.name.as_ref().map_or("hub", |n| n.value.as_str());
-    for m in &inv.members {
+    let hub_name = hub
+        .and_then(|h| h.name.as_ref())
+        .map_or("hub", |n| n.value.as_str());
+    for m in members {
         if m.key.value == hub_name {
             d.report(
                 &format!("members.{}", path_key(&m.key.value)),
@@ -357,32 +361,43 @@ fn check_across_fields(inv: &Inventory, d: &mut Collector) {
         }
     }
 
+    let Some(hub) = hub else {
+        return;
+    };
+    let home = hub.region.value.as_str();
+
     // EventBridge cannot deliver across partitions (aws, aws-cn, aws-us-gov).
-    let hub_partition = regions::partition_of(&inv.hub.region.value);
-    if let Some(hub_partition) = hub_partition {
-        let mut check = |path: String, region: &Spanned<String>| {
-            if let Some(p) = regions::partition_of(&region.value)
-                && p != hub_partition
-            {
-                d.report(
-                    &path,
-                    region.location,
-                    format!(
-                        "region {} is in partition {p}, the hub's home region {} is in {hub_partition}; events cannot cross partitions",
-                        region.value, inv.hub.region.value
-                    ),
-                );
-            }
-        };
-        for (i, r) in inv.hub.regions.iter().enumerate() {
-            check(format!("hub.regions[{i}]"), r);
+    let hub_partition = regions::partition_of(home).unwrap_or("aws");
+    let mut check_partition = |path: String, region: &Spanned<String>| {
+        if let Some(p) = regions::partition_of(&region.value)
+            && p != hub_partition
+        {
+            d.report(
+                &path,
+                region.location,
+                format!(
+                    "region {} is in partition {p}, the hub's home region {home} is in {hub_partition}; events cannot cross partitions",
+                    region.value
+                ),
+            );
         }
-        for m in &inv.members {
-            for (i, r) in m.regions.iter().enumerate() {
-                check(
-                    format!("members.{}.regions[{i}]", path_key(&m.key.value)),
-                    r,
-                );
+    };
+    for (list, name) in [
+        (&hub.regions, "regions"),
+        (&hub.retired_regions, "retired_regions"),
+    ] {
+        for (i, r) in list.iter().enumerate() {
+            check_partition(format!("hub.{name}[{i}]"), r);
+        }
+    }
+    for m in members {
+        let key = path_key(&m.key.value);
+        for (list, name) in [
+            (&m.regions, "regions"),
+            (&m.retired_regions, "retired_regions"),
+        ] {
+            for (i, r) in list.iter().enumerate() {
+                check_partition(format!("members.{key}.{name}[{i}]"), r);
             }
         }
     }
@@ -390,9 +405,9 @@ fn check_across_fields(inv: &Inventory, d: &mut Collector) {
     let mut check_retired = |path: String,
                              active: &[Spanned<String>],
                              retired: &[Spanned<String>],
-                             home: Option<&str>| {
+                             implied: Option<&str>| {
         for (i, r) in retired.iter().enumerate() {
-            if active.iter().any(|a| a.value == r.value) || home == Some(r.value.as_str()) {
+            if active.iter().any(|a| a.value == r.value) || implied == Some(r.value.as_str()) {
                 d.report(
                     &format!("{path}.retired_regions[{i}]"),
                     r.location,
@@ -404,28 +419,20 @@ fn check_across_fields(inv: &Inventory, d: &mut Collector) {
             }
         }
     };
-    check_retired(
-        "hub".into(),
-        &inv.hub.regions,
-        &inv.hub.retired_regions,
-        Some(&inv.hub.region.value),
-    );
-    for m in &inv.members {
+    check_retired("hub".into(), &hub.regions, &hub.retired_regions, Some(home));
+    for m in members {
         // A member without regions uses the hub's home region.
-        let home = m
-            .regions
-            .is_empty()
-            .then_some(inv.hub.region.value.as_str());
+        let implied = m.regions.is_empty().then_some(home);
         check_retired(
             format!("members.{}", path_key(&m.key.value)),
             &m.regions,
             &m.retired_regions,
-            home,
+            implied,
         );
     }
 
-    for (i, r) in inv.hub.regions.iter().enumerate() {
-        if r.value == inv.hub.region.value {
+    for (i, r) in hub.regions.iter().enumerate() {
+        if r.value == home {
             d.report(
                 &format!("hub.regions[{i}]"),
                 r.location,
@@ -437,9 +444,11 @@ fn check_across_fields(inv: &Inventory, d: &mut Collector) {
         }
     }
 
-    let mut check_role_account = |path: &str, access: &Option<Access>, account: &str| {
-        if let Some(Access::RoleArn(arn)) = access
-            && let Some(arn_account) = role_arn_account(&arn.value)
+    let mut check_role_arn = |path: &str, access: &Option<Access>, account: &str| {
+        let Some(Access::RoleArn(arn)) = access else {
+            return;
+        };
+        if let Some(arn_account) = role_arn_account(&arn.value)
             && arn_account != account
         {
             d.report(
@@ -450,10 +459,20 @@ fn check_across_fields(inv: &Inventory, d: &mut Collector) {
                 ),
             );
         }
+        let arn_partition = arn.value.split(':').nth(1).unwrap_or_default();
+        if arn_partition != hub_partition {
+            d.report(
+                path,
+                arn.location,
+                format!(
+                    "role ARN is in partition {arn_partition} but the hub's home region {home} is in {hub_partition}; allowed: arn:{hub_partition}:iam::<account id>:role/<name>"
+                ),
+            );
+        }
     };
-    check_role_account("hub.role_arn", &inv.hub.access, &inv.hub.account_id.value);
-    for m in &inv.members {
-        check_role_account(
+    check_role_arn("hub.role_arn", &hub.access, &hub.account_id.value);
+    for m in members {
+        check_role_arn(
             &format!("members.{}.role_arn", path_key(&m.key.value)),
             &m.access,
             &m.account_id.value,

@@ -1,0 +1,1658 @@
+//! Every inventory validation rule, pinned with its field path, position and message.
+//!
+//! Each `rejects_*` test feeds an inventory with exactly one problem and checks the one
+//! diagnostic it gets: the field path (`members.prod.account_id`), the line and column the
+//! format gives, and the key parts of the message (what is wrong and what is allowed).
+//! Positions are computed from the inventory text itself (`at`), so a test states which
+//! token the diagnostic must point at rather than a hand-counted number.
+
+use fanin::diagnostics::{Diagnostic, Diagnostics, Location};
+use fanin::inventory::{self, Access, Format, Inventory, Spanned};
+use std::path::Path;
+
+const FILE: &str = "fanin.toml";
+
+/// A valid start of an inventory: version and hub, lines 1-5. Tests append members.
+const HUB: &str = "\
+version = 1
+
+[hub]
+account_id = \"111111111111\"
+region     = \"eu-west-1\"
+";
+
+/// A valid member, to append to `HUB`.
+const PROD: &str = "
+[members.prod]
+account_id = \"222222222222\"
+";
+
+fn parse(text: &str, format: Format) -> Result<Inventory, Diagnostics> {
+    inventory::parse(text, format, Path::new(FILE))
+}
+
+/// All problems of a TOML inventory that must be refused.
+fn problems(text: &str) -> Vec<Diagnostic> {
+    problems_in(text, Format::Toml)
+}
+
+fn problems_in(text: &str, format: Format) -> Vec<Diagnostic> {
+    match parse(text, format) {
+        Ok(inv) => panic!("inventory accepted, expected problems:\n{text}\n{inv:#?}"),
+        Err(d) => {
+            for one in &d.0 {
+                assert_eq!(one.file, Path::new(FILE), "{one}");
+            }
+            d.0
+        }
+    }
+}
+
+/// The single problem of a TOML inventory that has exactly one.
+fn problem(text: &str) -> Diagnostic {
+    one(problems(text), text)
+}
+
+fn one(mut found: Vec<Diagnostic>, text: &str) -> Diagnostic {
+    assert_eq!(
+        found.len(),
+        1,
+        "expected exactly one problem in\n{text}\ngot:\n{}",
+        Diagnostics(found.clone())
+    );
+    found.remove(0)
+}
+
+fn accepted(text: &str) -> Inventory {
+    parse(text, Format::Toml).unwrap_or_else(|d| panic!("refused:\n{text}\n{d}"))
+}
+
+/// Line and column (1-based, in characters) of the only occurrence of `needle` in `text`.
+fn at(text: &str, needle: &str) -> Location {
+    let mut hits = text.match_indices(needle);
+    let (offset, _) = hits
+        .next()
+        .unwrap_or_else(|| panic!("{needle:?} not in\n{text}"));
+    assert!(hits.next().is_none(), "{needle:?} is not unique in\n{text}");
+    at_offset(text, offset)
+}
+
+/// Line and column of the last occurrence of `needle`.
+fn at_last(text: &str, needle: &str) -> Location {
+    let offset = text
+        .rfind(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in\n{text}"));
+    at_offset(text, offset)
+}
+
+fn at_offset(text: &str, offset: usize) -> Location {
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Location {
+        line: before.matches('\n').count() + 1,
+        column: before[line_start..].chars().count() + 1,
+    }
+}
+
+/// Checks one diagnostic: field path, position, and that the message says each fragment.
+fn assert_problem(d: &Diagnostic, field: &str, location: Option<Location>, says: &[&str]) {
+    assert_eq!(d.field, field, "field of: {d}");
+    assert_eq!(d.location, location, "location of: {d}");
+    for fragment in says {
+        assert!(
+            d.message.contains(fragment),
+            "message does not say {fragment:?}: {d}"
+        );
+    }
+}
+
+fn with_prod(extra_member_lines: &str) -> String {
+    format!("{HUB}{PROD}{extra_member_lines}")
+}
+
+/// `HUB` with extra lines in the [hub] table, and `PROD`.
+fn with_hub_lines(hub_lines: &str) -> String {
+    format!("{HUB}{hub_lines}{PROD}")
+}
+
+/// A [settings] table before the hub.
+fn with_settings(settings: &str) -> String {
+    let (version, rest) = HUB.split_once('\n').unwrap();
+    format!("{version}\n\n[settings]\n{settings}{rest}{PROD}")
+}
+
+fn with_notify(notify: &str) -> String {
+    format!("{HUB}\n[notify]\n{notify}{PROD}")
+}
+
+fn with_tags(tags: &str) -> String {
+    format!("{HUB}{PROD}\n[tags]\n{tags}")
+}
+
+#[test]
+fn base_inventories_are_valid() {
+    let inv = accepted(&with_prod(""));
+    assert_eq!(inv.members.len(), 1);
+    assert_eq!(inv.members[0].key.value, "prod");
+    for example in [
+        "examples/minimal/fanin.toml",
+        "examples/multi-region/fanin.toml",
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(example);
+        let inv = inventory::load(&path).unwrap_or_else(|d| panic!("{example}:\n{d}"));
+        fanin::model::build(&inv, &path).unwrap_or_else(|d| panic!("{example}:\n{d}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Unknown keys
+
+#[test]
+fn rejects_unknown_top_level_key() {
+    let text = format!("version = 1\nverison = 2\n{}{PROD}", &HUB[12..]);
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "verison",
+        Some(at(&text, "verison")),
+        &[
+            "unknown field `verison`",
+            "allowed: version, settings, hub, notify, members, tags",
+        ],
+    );
+}
+
+#[test]
+fn rejects_unknown_key_in_settings() {
+    let text = with_settings("prefix = \"fanin\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "settings.prefix",
+        Some(at(&text, "prefix =")),
+        &["unknown field `prefix`", "allowed: name_prefix, role_name"],
+    );
+}
+
+#[test]
+fn rejects_unknown_key_in_hub() {
+    let text = with_hub_lines("regoin     = \"us-east-1\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub.regoin",
+        Some(at(&text, "regoin")),
+        &["unknown field `regoin`", "allowed: ", "region, regions"],
+    );
+}
+
+#[test]
+fn rejects_unknown_key_in_notify() {
+    let text = with_notify("email = \"secops@example.com\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "notify.email",
+        Some(at(&text, "email =")),
+        &["unknown field `email`", "allowed: emails, topic_name"],
+    );
+}
+
+#[test]
+fn rejects_unknown_key_in_member() {
+    let text = with_prod("region = \"eu-west-1\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.region",
+        Some(at(&text, "region = ")),
+        &["unknown field `region`", "allowed: account_id, regions"],
+    );
+}
+
+#[test]
+fn rejects_unknown_key_in_tags_table_only_by_tag_rules() {
+    // Tags are free-form: any valid tag name is accepted, there is no list of known keys.
+    let inv = accepted(&with_tags(
+        "Owner = \"secops\"\n\"Cost Center\" = \"1234\"\n",
+    ));
+    let keys: Vec<&str> = inv.tags.iter().map(|(k, _)| k.value.as_str()).collect();
+    assert_eq!(keys, ["Owner", "Cost Center"], "tags keep file order");
+}
+
+// ---------------------------------------------------------------------------------------
+// Version
+
+#[test]
+fn rejects_missing_version() {
+    let text = format!("{}{PROD}", &HUB[12..]);
+    let d = problem(&text);
+    assert_problem(&d, "version", None, &["missing", "version = 1"]);
+}
+
+#[test]
+fn rejects_unsupported_version() {
+    let text = with_prod("").replacen("version = 1", "version = 2", 1);
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "version",
+        Some(at(&text, "2\n")),
+        &["version 2 is not supported", "allowed: 1"],
+    );
+}
+
+#[test]
+fn rejects_version_that_is_not_an_integer() {
+    let text = with_prod("").replacen("version = 1", "version = \"1\"", 1);
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "version",
+        Some(at(&text, "\"1\"")),
+        &["expected the integer 1", "found a string"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Required parts
+
+#[test]
+fn rejects_missing_hub() {
+    let text = format!("version = 1\n{PROD}");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub",
+        None,
+        &["missing", "[hub]", "account_id and region"],
+    );
+}
+
+#[test]
+fn rejects_hub_without_account_id_pointing_at_the_hub_table() {
+    let text = with_prod("").replace("account_id = \"111111111111\"\n", "");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub.account_id",
+        Some(at(&text, "[hub]")),
+        &["missing", "required"],
+    );
+}
+
+#[test]
+fn rejects_member_without_account_id() {
+    let text = format!("{HUB}\n[members.prod]\nregions = [\"eu-west-1\"]\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.account_id",
+        Some(at(&text, "[members.prod]")),
+        &["missing", "required"],
+    );
+}
+
+#[test]
+fn rejects_missing_members() {
+    let d = problem(HUB);
+    assert_problem(
+        &d,
+        "members",
+        None,
+        &["missing", "at least one member account", "[members.<key>]"],
+    );
+}
+
+#[test]
+fn rejects_zero_members() {
+    let text = format!("{HUB}\n[members]\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members",
+        Some(at(&text, "[members]")),
+        &["no member accounts", "at least one", "[members.<key>]"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Account ids
+
+#[test]
+fn rejects_account_id_shorter_than_12_digits() {
+    let text = with_prod("").replace("222222222222", "22222222222");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.account_id",
+        Some(at(&text, "\"22222222222\"")),
+        &[
+            "\"22222222222\" is not an AWS account id",
+            "allowed: exactly 12 digits",
+        ],
+    );
+}
+
+#[test]
+fn rejects_account_id_with_letters() {
+    let text = with_prod("").replace("222222222222", "22222222222a");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.account_id",
+        Some(at(&text, "\"22222222222a\"")),
+        &["is not an AWS account id", "exactly 12 digits"],
+    );
+}
+
+#[test]
+fn rejects_hub_account_id_longer_than_12_digits() {
+    let text = with_prod("").replace("111111111111", "1111111111111");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub.account_id",
+        Some(at(&text, "\"1111111111111\"")),
+        &["is not an AWS account id", "exactly 12 digits"],
+    );
+}
+
+#[test]
+fn rejects_account_id_written_as_an_integer() {
+    let text = with_prod("").replace("\"222222222222\"", "222222222222");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.account_id",
+        Some(at(&text, "222222222222")),
+        &[
+            "expected a string of 12 digits, found an integer",
+            "quote it",
+            "leading zeros",
+        ],
+    );
+}
+
+#[test]
+fn rejects_duplicate_account_id() {
+    // The second occurrence in file order is the one reported, naming the first.
+    let text = with_prod("\n[members.dev]\naccount_id = \"222222222222\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.dev.account_id",
+        Some(at_last(&text, "\"222222222222\"")),
+        &[
+            "account id 222222222222 is already used by members.prod.account_id",
+            "each account appears once",
+        ],
+    );
+}
+
+#[test]
+fn rejects_duplicate_account_id_whatever_the_key_order() {
+    // Keys sorting before the first one must not swap who is "first".
+    let text = with_prod("\n[members.alpha]\naccount_id = \"222222222222\"\n");
+    let d = problem(&text);
+    assert_eq!(d.field, "members.alpha.account_id", "{d}");
+    assert!(d.message.contains("already used by members.prod"), "{d}");
+}
+
+#[test]
+fn rejects_member_with_the_hub_account_id() {
+    let text = with_prod("\n[members.dev]\naccount_id = \"111111111111\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.dev.account_id",
+        Some(at_last(&text, "\"111111111111\"")),
+        &["account id 111111111111 is already used by hub.account_id"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Account keys
+
+const KEY_RULE: &str = "allowed: a lowercase letter, then lowercase letters, digits, `_` or `-`, at most 40 characters";
+
+fn member_named(key: &str) -> String {
+    format!("{HUB}\n[members.{key}]\naccount_id = \"222222222222\"\n")
+}
+
+/// Where `key` is written in its `[members.<key>]` header.
+fn member_key_at(text: &str, key: &str) -> Location {
+    let header = at(text, &format!("[members.{key}]"));
+    Location {
+        line: header.line,
+        column: header.column + "[members.".len(),
+    }
+}
+
+#[test]
+fn rejects_account_key_with_uppercase() {
+    let text = member_named("Prod");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.Prod",
+        Some(member_key_at(&text, "Prod")),
+        &[
+            "`Prod` is not a valid account key",
+            KEY_RULE,
+            "never renames",
+        ],
+    );
+}
+
+#[test]
+fn rejects_account_key_starting_with_a_digit() {
+    let text = member_named("1prod");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.1prod",
+        Some(member_key_at(&text, "1prod")),
+        &["`1prod` is not a valid account key", KEY_RULE],
+    );
+}
+
+#[test]
+fn rejects_account_key_longer_than_40_characters() {
+    let forty = "a".repeat(40);
+    accepted(&member_named(&forty));
+    let key = "a".repeat(41);
+    let text = member_named(&key);
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        &format!("members.{key}"),
+        Some(member_key_at(&text, &key)),
+        &["is not a valid account key", "at most 40 characters"],
+    );
+}
+
+#[test]
+fn rejects_account_key_with_a_space() {
+    let text = member_named("\"my prod\"");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.\"my prod\"",
+        Some(member_key_at(&text, "\"my prod\"")),
+        &["`my prod` is not a valid account key", KEY_RULE],
+    );
+}
+
+#[test]
+fn never_renames_account_keys() {
+    // A valid key is kept byte for byte, down to the provider alias.
+    let inv = accepted(&member_named("prod-eu_2"));
+    assert_eq!(inv.members[0].key.value, "prod-eu_2");
+    let model = fanin::model::build(&inv, Path::new(FILE)).expect("model");
+    let alias = fanin::model::alias_for("prod-eu_2", "eu-west-1");
+    assert_eq!(alias, "prod-eu_2_eu_west_1");
+    assert!(model.providers.iter().any(|p| p.alias == alias));
+    // An invalid key is refused, not turned into a valid one.
+    for bad in ["Prod", "\"prod.eu\"", "\"prod eu\"", "_prod"] {
+        let d = problem(&member_named(bad));
+        assert!(d.message.contains("never renames"), "{bad}: {d}");
+    }
+}
+
+#[test]
+fn rejects_member_key_equal_to_the_default_hub_name() {
+    let text = member_named("hub");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.hub",
+        Some(member_key_at(&text, "hub")),
+        &[
+            "the key `hub` is the hub's name (hub.name)",
+            "must differ from it",
+        ],
+    );
+}
+
+#[test]
+fn rejects_member_key_equal_to_the_hub_name() {
+    let text = with_hub_lines("name       = \"prod\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod",
+        Some(member_key_at(&text, "prod")),
+        &["the key `prod` is the hub's name (hub.name)"],
+    );
+}
+
+#[test]
+fn rejects_invalid_hub_name() {
+    let text = with_hub_lines("name       = \"Security\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub.name",
+        Some(at(&text, "\"Security\"")),
+        &["\"Security\" is not a valid name", KEY_RULE],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Regions
+
+#[test]
+fn rejects_unknown_region() {
+    let text = with_prod("regions    = [\"eu-west-9\"]\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.regions[0]",
+        Some(at(&text, "\"eu-west-9\"")),
+        &[
+            "\"eu-west-9\" is not a region fanin knows",
+            "allowed: ",
+            "eu-west-1",
+            "us-gov-west-1",
+            "cn-north-1",
+        ],
+    );
+}
+
+#[test]
+fn rejects_malformed_region() {
+    let text = with_prod("").replace("\"eu-west-1\"", "\"Europe (Ireland)\"");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub.region",
+        Some(at(&text, "\"Europe")),
+        &[
+            "\"Europe (Ireland)\" is not a region name",
+            "allowed: ",
+            "eu-west-1",
+        ],
+    );
+}
+
+#[test]
+fn rejects_duplicate_region_in_a_member_list() {
+    let text = with_prod("regions    = [\"eu-west-1\", \"us-east-1\", \"eu-west-1\"]\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.regions[2]",
+        Some(at(&text, "\"eu-west-1\"]")),
+        &[
+            "region eu-west-1 is listed twice (also members.prod.regions[0])",
+            "list each region once",
+        ],
+    );
+}
+
+#[test]
+fn rejects_duplicate_region_in_hub_regions() {
+    let text = with_hub_lines("regions    = [\"us-east-1\", \"us-east-1\"]\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub.regions[1]",
+        Some(at(&text, "\"us-east-1\"]")),
+        &["region us-east-1 is listed twice (also hub.regions[0])"],
+    );
+}
+
+#[test]
+fn rejects_home_region_in_hub_regions() {
+    let text = with_hub_lines("regions    = [\"us-east-1\", \"eu-west-1\"]\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub.regions[1]",
+        Some(at(&text, "\"eu-west-1\"]")),
+        &[
+            "eu-west-1 is the hub's home region (hub.region)",
+            "only the other regions",
+        ],
+    );
+}
+
+#[test]
+fn rejects_member_region_in_another_partition() {
+    let text = with_prod("regions    = [\"eu-west-1\", \"us-gov-west-1\"]\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.regions[1]",
+        Some(at(&text, "\"us-gov-west-1\"")),
+        &[
+            "region us-gov-west-1 is in partition aws-us-gov",
+            "home region eu-west-1 is in aws",
+            "cannot cross partitions",
+        ],
+    );
+}
+
+#[test]
+fn rejects_hub_region_in_another_partition() {
+    let text = with_hub_lines("regions    = [\"cn-north-1\"]\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub.regions[0]",
+        Some(at(&text, "\"cn-north-1\"")),
+        &["partition aws-cn", "cannot cross partitions"],
+    );
+}
+
+#[test]
+fn rejects_aws_member_of_a_gov_cloud_hub() {
+    let text = with_prod("regions    = [\"us-east-1\"]\n").replace("eu-west-1", "us-gov-west-1");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.regions[0]",
+        Some(at(&text, "\"us-east-1\"")),
+        &["partition aws,", "us-gov-west-1 is in aws-us-gov"],
+    );
+}
+
+#[test]
+fn rejects_empty_member_region_list() {
+    let text = with_prod("regions    = []\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.regions",
+        Some(at(&text, "[]")),
+        &["is empty", "leave it out to use the hub's home region"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Notify
+
+#[test]
+fn rejects_malformed_email() {
+    for bad in [
+        "secops",
+        "secops@",
+        "@example.com",
+        "sec ops@example.com",
+        "secops@example",
+        "secops@@example.com",
+        "sec..ops@example.com",
+    ] {
+        let text = with_notify(&format!("emails = [\"secops@example.com\", \"{bad}\"]\n"));
+        let d = problem(&text);
+        assert_problem(
+            &d,
+            "notify.emails[1]",
+            Some(at(&text, &format!("\"{bad}\"]"))),
+            &["is not a valid email address", "allowed: name@example.com"],
+        );
+    }
+}
+
+#[test]
+fn rejects_duplicate_email() {
+    let text = with_notify("emails = [\"secops@example.com\", \"SecOps@Example.com\"]\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "notify.emails[1]",
+        Some(at(&text, "\"SecOps")),
+        &[
+            "SecOps@Example.com` is listed twice (also notify.emails[0])",
+            "one subscription",
+        ],
+    );
+}
+
+#[test]
+fn rejects_bad_topic_name() {
+    let text = with_notify("topic_name = \"findings.fifo\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "notify.topic_name",
+        Some(at(&text, "\"findings.fifo\"")),
+        &[
+            "\"findings.fifo\" is not a valid SNS topic name",
+            "allowed: 1 to 256 of letters, digits, - and _",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Access: role_arn / profile
+
+#[test]
+fn rejects_role_arn_and_profile_both_set() {
+    let text = with_prod(
+        "role_arn   = \"arn:aws:iam::222222222222:role/fanin\"\nprofile    = \"prod-admin\"\n",
+    );
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.profile",
+        Some(at(&text, "profile ")),
+        &["role_arn and profile are both set", "choose one"],
+    );
+}
+
+#[test]
+fn rejects_role_arn_and_profile_both_set_on_the_hub() {
+    let text = with_hub_lines(
+        "role_arn   = \"arn:aws:iam::111111111111:role/fanin\"\nprofile    = \"security\"\n",
+    );
+    let d = problem(&text);
+    assert_eq!(d.field, "hub.profile");
+    assert!(d.message.contains("both set"), "{d}");
+}
+
+#[test]
+fn rejects_role_arn_in_another_account() {
+    let text = with_prod("role_arn   = \"arn:aws:iam::333333333333:role/fanin\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.role_arn",
+        Some(at(&text, "\"arn:")),
+        &[
+            "role ARN is in account 333333333333 but account_id is 222222222222",
+            "allowed_account_ids",
+        ],
+    );
+}
+
+#[test]
+fn rejects_hub_role_arn_in_another_account() {
+    let text = with_hub_lines("role_arn   = \"arn:aws:iam::222222222222:role/fanin\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub.role_arn",
+        Some(at(&text, "\"arn:")),
+        &["role ARN is in account 222222222222 but account_id is 111111111111"],
+    );
+}
+
+#[test]
+fn rejects_malformed_role_arn() {
+    for bad in [
+        "arn:aws:iam::222222222222:user/fanin",
+        "arn:aws:iam::22222222222:role/fanin",
+        "arn:aws:sts::222222222222:role/fanin",
+        "arn:aws-eu:iam::222222222222:role/fanin",
+        "arn:aws:iam::222222222222:role/",
+        "fanin-deploy",
+    ] {
+        let text = with_prod(&format!("role_arn   = \"{bad}\"\n"));
+        let d = problem(&text);
+        assert_problem(
+            &d,
+            "members.prod.role_arn",
+            Some(at(&text, &format!("\"{bad}\""))),
+            &[
+                "is not an IAM role ARN",
+                "allowed: arn:aws:iam::<12-digit account id>:role/<name>",
+            ],
+        );
+    }
+}
+
+#[test]
+fn rejects_empty_profile() {
+    let text = with_prod("profile    = \" \"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.profile",
+        Some(at(&text, "\" \"")),
+        &[
+            "is not a usable profile name",
+            "allowed: 1 to 128 printable ASCII",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Settings
+
+#[test]
+fn rejects_bad_name_prefix() {
+    accepted(&with_settings(&format!(
+        "name_prefix = \"{}\"\n",
+        "a".repeat(20)
+    )));
+    let too_long = "a".repeat(21);
+    for bad in ["Fanin", "fan_in", "", too_long.as_str(), "fanin!"] {
+        let text = with_settings(&format!("name_prefix = \"{bad}\"\n"));
+        let d = problem(&text);
+        assert_problem(
+            &d,
+            "settings.name_prefix",
+            Some(at(&text, &format!("\"{bad}\""))),
+            &[
+                &format!("{bad:?} is not a valid name prefix"),
+                "allowed: 1 to 20 of a-z, 0-9 and -",
+            ],
+        );
+    }
+}
+
+#[test]
+fn rejects_bad_role_name() {
+    let text = with_settings("role_name = \"fanin deploy\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "settings.role_name",
+        Some(at(&text, "\"fanin deploy\"")),
+        &["is not a valid IAM role name", "allowed: 1 to 64"],
+    );
+}
+
+#[test]
+fn rejects_bad_external_id_without_echoing_it() {
+    let text = with_settings("external_id = \"s3cret with spaces\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "settings.external_id",
+        Some(at(&text, "\"s3cret")),
+        &["is not a valid external id", "allowed: 2 to 1224"],
+    );
+    assert!(!d.message.contains("s3cret"), "external id echoed: {d}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Tags
+
+#[test]
+fn rejects_tag_key_with_aws_prefix() {
+    let text = with_tags("\"aws:owner\" = \"secops\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "tags.\"aws:owner\"",
+        Some(at(&text, "\"aws:owner\"")),
+        &["starting with aws: are reserved"],
+    );
+}
+
+#[test]
+fn rejects_tag_key_longer_than_128_characters() {
+    accepted(&with_tags(&format!("{} = \"x\"\n", "k".repeat(128))));
+    let key = "k".repeat(129);
+    let text = with_tags(&format!("{key} = \"x\"\n"));
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        &format!("tags.{key}"),
+        Some(at(&text, &key)),
+        &["is not a valid tag key", "allowed: 1 to 128"],
+    );
+}
+
+#[test]
+fn rejects_tag_key_with_interpolation() {
+    let text = with_tags("\"${var.owner}\" = \"secops\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "tags.\"${var.owner}\"",
+        Some(at(&text, "\"${")),
+        &[
+            "\"${var.owner}\" is not a valid tag key",
+            "letters, digits, spaces and _.:/=+-@",
+        ],
+    );
+}
+
+#[test]
+fn rejects_tag_value_with_interpolation() {
+    for bad in [
+        "${var.owner}",
+        "%{ if true }x%{ endif }",
+        "line\nbreak",
+        "quo\"te",
+    ] {
+        let escaped = bad.replace('"', "\\\"").replace('\n', "\\n");
+        let text = with_tags(&format!("Owner = \"{escaped}\"\n"));
+        let d = problem(&text);
+        assert_problem(
+            &d,
+            "tags.Owner",
+            Some(at(&text, &format!("\"{escaped}\""))),
+            &[
+                "is not a valid tag value",
+                "allowed: up to 256 letters, digits, spaces and _.:/=+-@",
+            ],
+        );
+    }
+}
+
+#[test]
+fn rejects_tag_value_longer_than_256_characters() {
+    accepted(&with_tags(&format!("Owner = \"{}\"\n", "v".repeat(256))));
+    let text = with_tags(&format!("Owner = \"{}\"\n", "v".repeat(257)));
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "tags.Owner",
+        Some(at(&text, "\"vvv")),
+        &["is not a valid tag value", "up to 256"],
+    );
+}
+
+#[test]
+fn rejects_tag_value_that_is_not_a_string() {
+    let text = with_tags("Owner = 42\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "tags.Owner",
+        Some(at(&text, "42")),
+        &["expected a string, found an integer"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Hub options
+
+#[test]
+fn rejects_unknown_intake_bus() {
+    let text = with_hub_lines("intake_bus = \"shared\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub.intake_bus",
+        Some(at(&text, "\"shared\"")),
+        &[
+            "unknown intake bus",
+            "allowed: \"dedicated\"",
+            "or \"default\"",
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Wrong types
+
+#[test]
+fn rejects_string_where_a_boolean_is_expected() {
+    let text = with_prod("create_analyzer = \"false\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.create_analyzer",
+        Some(at(&text, "\"false\"")),
+        &["expected true or false, found a string"],
+    );
+}
+
+#[test]
+fn rejects_table_where_a_string_is_expected() {
+    let text = with_prod("").replace("\"eu-west-1\"", "{ name = \"eu-west-1\" }");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub.region",
+        Some(at(&text, "{ name")),
+        &["expected a string, found a table"],
+    );
+}
+
+#[test]
+fn rejects_string_where_a_list_is_expected() {
+    let text = with_notify("emails = \"secops@example.com\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "notify.emails",
+        Some(at(&text, "\"secops@")),
+        &["expected a list of strings, found a string"],
+    );
+}
+
+#[test]
+fn rejects_member_that_is_not_a_table() {
+    let text = format!("{HUB}\n[members]\nprod = \"222222222222\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod",
+        Some(at(&text, "\"222222222222\"")),
+        &["expected members.prod to be a table, found a string"],
+    );
+}
+
+#[test]
+fn rejects_settings_that_are_not_a_table() {
+    let text = format!("settings = \"fanin\"\n{HUB}{PROD}");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "settings",
+        Some(at(&text, "\"fanin\"")),
+        &["expected settings to be a table, found a string"],
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// All problems of a file together
+
+#[test]
+fn reports_all_problems_of_a_file_together_in_line_order() {
+    let text = "\
+version = 1
+
+[settings]
+name_prefix = \"Fanin\"
+
+[hub]
+account_id = \"11111111111\"
+region     = \"eu-west-1\"
+regoin     = \"eu-west-2\"
+
+[notify]
+emails = [\"secops@example\"]
+
+[members.prod]
+account_id = \"222222222222\"
+regions    = [\"eu-west-1\", \"eu-west-1\"]
+";
+    let found = problems(text);
+    let fields: Vec<&str> = found.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "settings.name_prefix",
+            "hub.account_id",
+            "hub.regoin",
+            "notify.emails[0]",
+            "members.prod.regions[1]",
+        ],
+        "{}",
+        Diagnostics(found.clone())
+    );
+    let lines: Vec<usize> = found.iter().map(|d| d.location.unwrap().line).collect();
+    assert_eq!(lines, [4, 7, 9, 12, 16]);
+
+    let shown = Diagnostics(found).to_string();
+    let printed: Vec<&str> = shown.lines().collect();
+    assert_eq!(printed.len(), 6, "{shown}");
+    assert!(
+        printed[0].starts_with("error: fanin.toml:4:15: settings.name_prefix: \"Fanin\" is not"),
+        "{shown}"
+    );
+    assert!(
+        printed[2].starts_with("error: fanin.toml:9:1: hub.regoin: unknown field"),
+        "{shown}"
+    );
+    assert_eq!(printed[5], "5 problems found");
+}
+
+#[test]
+fn reports_problems_across_fields_together() {
+    let text = format!(
+        "{}name       = \"security\"\n{}",
+        HUB,
+        "
+[members.security]
+account_id = \"333333333333\"
+
+[members.prod]
+account_id = \"333333333333\"
+regions    = [\"us-gov-east-1\"]
+role_arn   = \"arn:aws:iam::444444444444:role/fanin\"
+"
+    );
+    let found = problems(&text);
+    let fields: Vec<&str> = found.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "members.security",
+            "members.prod.account_id",
+            "members.prod.regions[0]",
+            "members.prod.role_arn",
+        ],
+        "{}",
+        Diagnostics(found.clone())
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Model-level rules
+
+/// An inventory with `n` members `m0`, `m1`, ... with distinct account ids.
+fn with_members(n: usize) -> Inventory {
+    let mut text = HUB.to_string();
+    for i in 0..n {
+        text.push_str(&format!(
+            "\n[members.m{i}]\naccount_id = \"{:012}\"\n",
+            200_000_000_000u64 + i as u64
+        ));
+    }
+    accepted(&text)
+}
+
+fn build(inv: &Inventory) -> Result<fanin::model::Model, Diagnostics> {
+    fanin::model::build(inv, Path::new(FILE))
+}
+
+#[test]
+fn rejects_bus_policy_over_the_eventbridge_quota_saying_how_many_members_fit() {
+    let d = build(&with_members(60)).expect_err("60 members exceed the bus policy quota");
+    let d = one(d.0, "60 members");
+    assert_eq!(d.field, "members", "{d}");
+    assert!(
+        d.message
+            .contains("60 members need an intake bus policy of "),
+        "{d}"
+    );
+    assert!(
+        d.message.contains("over EventBridge's quota of 10240"),
+        "{d}"
+    );
+    let fit = members_that_fit(&d);
+    assert!((40..60).contains(&fit), "{fit} members fit? {d}");
+
+    build(&with_members(fit)).unwrap_or_else(|d| panic!("{fit} members should fit:\n{d}"));
+    let over = build(&with_members(fit + 1)).expect_err("one more member is over the quota");
+    assert!(
+        over.0[0]
+            .message
+            .contains(&format!("at most {fit} members fit")),
+        "{over}"
+    );
+}
+
+/// N in the quota message's "at most N members fit".
+fn members_that_fit(d: &Diagnostic) -> usize {
+    d.message
+        .split_once("at most ")
+        .and_then(|(_, rest)| rest.split_once(" members fit"))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no \"at most N members fit\" in: {d}"))
+}
+
+#[test]
+fn a_longer_name_prefix_fits_fewer_members() {
+    let fit_of = |inv: &Inventory| members_that_fit(&build(inv).expect_err("over quota").0[0]);
+    let short = with_members(80);
+    let mut long = short.clone();
+    long.settings.name_prefix = Some(Spanned {
+        value: "a".repeat(20),
+        location: None,
+    });
+    assert!(fit_of(&long) < fit_of(&short));
+}
+
+#[test]
+fn no_two_accounts_can_share_a_provider_alias() {
+    // Aliases are `<key>_<region with _>`. Keys are checked to differ (hub name included) and
+    // regions to be known and listed once; two different (key, region) pairs could then only
+    // spell the same alias if one known region, written with `_`, ended with `_` + another.
+    let all: Vec<&str> = ["aws", "aws-cn", "aws-us-gov"]
+        .into_iter()
+        .flat_map(fanin::regions::names_in)
+        .collect();
+    for a in &all {
+        for b in &all {
+            let (a_, b_) = (a.replace('-', "_"), b.replace('-', "_"));
+            assert!(
+                a == b || !a_.ends_with(&format!("_{b_}")),
+                "{a} and {b} could make two accounts share an alias"
+            );
+        }
+    }
+    let inv = accepted(&with_prod(
+        "\n[members.prod_eu]\naccount_id = \"333333333333\"\nregions    = [\"eu-west-1\"]\n",
+    ));
+    let model = build(&inv).expect("model");
+    let mut aliases: Vec<&str> = model.providers.iter().map(|p| p.alias.as_str()).collect();
+    let count = aliases.len();
+    aliases.sort();
+    aliases.dedup();
+    assert_eq!(aliases.len(), count, "{aliases:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// YAML and JSON
+
+const MULTI_REGION_YAML: &str = "\
+# the same inventory as examples/multi-region/fanin.toml
+version: 1
+
+settings:
+  name_prefix: secfan
+  role_name: fanin-deploy
+  external_id: fanin-7f3a9c
+
+hub:
+  name: security
+  account_id: \"111111111111\"
+  region: eu-west-1
+  regions: [us-east-1]
+
+notify:
+  emails:
+    - secops@example.com
+    - oncall@example.com
+  topic_name: access-analyzer-findings
+
+members:
+  prod:
+    account_id: \"222222222222\"
+    regions: [eu-west-1, us-east-1, ap-northeast-1]
+  staging:
+    account_id: \"333333333333\"
+    regions: [eu-west-1]
+    role_arn: arn:aws:iam::333333333333:role/platform/fanin-staging
+  sandbox:
+    account_id: \"444444444444\"
+    regions: [eu-west-1, us-east-1]
+    profile: sandbox-admin
+    create_analyzer: false
+
+tags:
+  Owner: secops
+  Cost Center: \"security:1234\"
+  ManagedBy: fanin
+";
+
+const MULTI_REGION_JSON: &str = r#"{
+  "version": 1,
+  "settings": {
+    "name_prefix": "secfan",
+    "role_name": "fanin-deploy",
+    "external_id": "fanin-7f3a9c"
+  },
+  "hub": {
+    "name": "security",
+    "account_id": "111111111111",
+    "region": "eu-west-1",
+    "regions": ["us-east-1"]
+  },
+  "notify": {
+    "emails": ["secops@example.com", "oncall@example.com"],
+    "topic_name": "access-analyzer-findings"
+  },
+  "members": {
+    "prod": {
+      "account_id": "222222222222",
+      "regions": ["eu-west-1", "us-east-1", "ap-northeast-1"]
+    },
+    "staging": {
+      "account_id": "333333333333",
+      "regions": ["eu-west-1"],
+      "role_arn": "arn:aws:iam::333333333333:role/platform/fanin-staging"
+    },
+    "sandbox": {
+      "account_id": "444444444444",
+      "regions": ["eu-west-1", "us-east-1"],
+      "profile": "sandbox-admin",
+      "create_analyzer": false
+    }
+  },
+  "tags": {
+    "Owner": "secops",
+    "Cost Center": "security:1234",
+    "ManagedBy": "fanin"
+  }
+}
+"#;
+
+/// The inventory without source positions, which naturally differ between formats.
+fn without_positions(mut inv: Inventory) -> Inventory {
+    fn clear(s: &mut Spanned<String>) {
+        s.location = None;
+    }
+    fn clear_access(a: &mut Option<Access>) {
+        match a {
+            Some(Access::RoleArn(s)) | Some(Access::Profile(s)) => clear(s),
+            None => {}
+        }
+    }
+    let settings = &mut inv.settings;
+    for s in [
+        &mut settings.name_prefix,
+        &mut settings.role_name,
+        &mut settings.external_id,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        clear(s);
+    }
+    inv.hub.name.iter_mut().for_each(clear);
+    clear(&mut inv.hub.account_id);
+    clear(&mut inv.hub.region);
+    inv.hub.regions.iter_mut().for_each(clear);
+    clear_access(&mut inv.hub.access);
+    inv.notify.emails.iter_mut().for_each(clear);
+    inv.notify.topic_name.iter_mut().for_each(clear);
+    for m in &mut inv.members {
+        clear(&mut m.key);
+        clear(&mut m.account_id);
+        m.regions.iter_mut().for_each(clear);
+        clear_access(&mut m.access);
+    }
+    for (k, v) in &mut inv.tags {
+        clear(k);
+        clear(v);
+    }
+    inv
+}
+
+#[test]
+fn yaml_and_json_inventories_equal_their_toml_form() {
+    let toml = include_str!("../examples/multi-region/fanin.toml");
+    let from_toml = accepted(toml);
+    let from_yaml = parse(MULTI_REGION_YAML, Format::Yaml).unwrap_or_else(|d| panic!("{d}"));
+    let from_json = parse(MULTI_REGION_JSON, Format::Json).unwrap_or_else(|d| panic!("{d}"));
+
+    let keys: Vec<&str> = from_toml
+        .members
+        .iter()
+        .map(|m| m.key.value.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        ["prod", "staging", "sandbox"],
+        "members in file order"
+    );
+
+    let expected = without_positions(from_toml.clone());
+    assert_eq!(without_positions(from_yaml.clone()), expected, "YAML");
+    assert_eq!(without_positions(from_json.clone()), expected, "JSON");
+
+    let model = build(&from_toml).expect("model");
+    assert_eq!(build(&from_yaml).expect("YAML model"), model);
+    assert_eq!(build(&from_json).expect("JSON model"), model);
+
+    // YAML keeps positions too.
+    assert_eq!(
+        from_yaml.members[1].account_id.location,
+        Some(at(MULTI_REGION_YAML, "\"333333333333\""))
+    );
+}
+
+#[test]
+fn yaml_value_errors_carry_line_and_column() {
+    let text = "\
+version: 1
+hub:
+  account_id: \"111111111111\"
+  region: eu-west-1
+members:
+  prod:
+    account_id: \"2222\"
+    regoins: [eu-west-1]
+";
+    let found = problems_in(text, Format::Yaml);
+    assert_eq!(found.len(), 2, "{}", Diagnostics(found.clone()));
+    assert_problem(
+        &found[0],
+        "members.prod.account_id",
+        Some(at(text, "\"2222\"")),
+        &["is not an AWS account id", "exactly 12 digits"],
+    );
+    assert_problem(
+        &found[1],
+        "members.prod.regoins",
+        Some(at(text, "regoins")),
+        &["unknown field `regoins`"],
+    );
+}
+
+#[test]
+fn yaml_unquoted_account_id_is_explained() {
+    let text = "\
+version: 1
+hub:
+  account_id: 111111111111
+  region: eu-west-1
+members:
+  prod:
+    account_id: \"222222222222\"
+";
+    let d = one(problems_in(text, Format::Yaml), text);
+    assert_problem(
+        &d,
+        "hub.account_id",
+        Some(at(text, "111111111111")),
+        &["found an integer", "quote it"],
+    );
+}
+
+#[test]
+fn yaml_syntax_error_carries_line_and_column() {
+    let text = "version: 1\nhub:\n  account_id: \"111111111111\"\n region: eu-west-1\n";
+    let d = one(problems_in(text, Format::Yaml), text);
+    assert_eq!(d.field, "");
+    assert!(d.message.starts_with("not valid YAML: "), "{d}");
+    let location = d.location.unwrap_or_else(|| panic!("no position: {d}"));
+    assert_eq!(location.line, 4, "{d}");
+    assert!(!d.message.contains("line 4"), "position printed twice: {d}");
+}
+
+#[test]
+fn yaml_rejects_duplicate_keys() {
+    let text = "version: 1\nhub:\n  account_id: \"111111111111\"\n  region: eu-west-1\n  region: us-east-1\n";
+    let d = one(problems_in(text, Format::Yaml), text);
+    assert!(d.message.contains("duplicate"), "{d}");
+    assert!(d.message.contains("region"), "{d}");
+    assert!(!d.message.contains("Options"), "library advice leaked: {d}");
+    assert_eq!(d.location.map(|l| l.line), Some(5), "{d}");
+}
+
+#[test]
+fn json_syntax_error_carries_line_and_column() {
+    let text = "{\n  \"version\": 1,\n  \"hub\": {\n    \"region\" \"eu-west-1\"\n  }\n}\n";
+    let d = one(problems_in(text, Format::Json), text);
+    assert_eq!(d.field, "");
+    assert_eq!(
+        d.location,
+        Some(Location {
+            line: 4,
+            column: 14
+        }),
+        "{d}"
+    );
+    assert_eq!(d.message, "not valid JSON: expected `:`");
+    assert_eq!(
+        d.to_string(),
+        "fanin.toml:4:14: not valid JSON: expected `:`"
+    );
+}
+
+#[test]
+fn json_value_errors_name_the_field() {
+    let text = r#"{"version": 1,
+ "hub": {"account_id": "111111111111", "region": "eu-west-1"},
+ "members": {"prod": {"account_id": "2222"}}}"#;
+    let d = one(problems_in(text, Format::Json), text);
+    assert_eq!(d.field, "members.prod.account_id");
+    assert!(d.message.contains("exactly 12 digits"), "{d}");
+}
+
+#[test]
+fn json_rejects_duplicate_member_keys() {
+    // A second "prod" must not silently replace the first.
+    let text = r#"{"version": 1,
+ "hub": {"account_id": "111111111111", "region": "eu-west-1"},
+ "members": {
+   "prod": {"account_id": "222222222222"},
+   "prod": {"account_id": "333333333333"}
+ }}"#;
+    let d = one(problems_in(text, Format::Json), text);
+    assert!(d.message.contains("duplicate key `prod`"), "{d}");
+    assert_eq!(d.location.map(|l| l.line), Some(5), "{d}");
+}
+
+#[test]
+fn toml_rejects_duplicate_keys_naming_them() {
+    let text = format!("{HUB}{PROD}account_id = \"333333333333\"\n");
+    let d = problem(&text);
+    assert_eq!(d.field, "");
+    assert!(d.message.starts_with("not valid TOML: "), "{d}");
+    assert!(d.message.contains("duplicate key `account_id`"), "{d}");
+    assert_eq!(d.location.map(|l| l.line), Some(9), "{d}");
+}
+
+#[test]
+fn toml_syntax_error_carries_line_and_column() {
+    let text = "version = 1\n\n[hub\naccount_id = \"111111111111\"\n";
+    let d = problem(text);
+    assert_eq!(d.field, "");
+    assert_eq!(d.location, Some(Location { line: 3, column: 5 }), "{d}");
+    assert!(d.message.starts_with("not valid TOML: "), "{d}");
+    assert!(d.message.contains("expected `]`"), "{d}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Files
+
+fn load_problem(name: &str, bytes: &[u8]) -> (std::path::PathBuf, Diagnostic) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).expect("write");
+    let found = inventory::load(&path).expect_err("file accepted");
+    assert_eq!(found.0.len(), 1, "{found}");
+    let d = found.0.into_iter().next().unwrap();
+    assert_eq!(d.file, path);
+    assert_eq!(d.field, "");
+    assert_eq!(d.location, None);
+    (path, d)
+}
+
+/// A valid inventory padded with a comment to exactly `len` bytes.
+fn padded(len: usize) -> Vec<u8> {
+    let text = with_prod("");
+    let mut bytes = text.into_bytes();
+    bytes.extend_from_slice(b"# ");
+    bytes.resize(len - 1, b'x');
+    bytes.push(b'\n');
+    bytes
+}
+
+#[test]
+fn loads_a_file_of_exactly_1_mib() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("fanin.toml");
+    std::fs::write(&path, padded(1024 * 1024)).expect("write");
+    inventory::load(&path).unwrap_or_else(|d| panic!("{d}"));
+}
+
+#[test]
+fn refuses_a_file_larger_than_1_mib() {
+    let (_, d) = load_problem("fanin.toml", &padded(1024 * 1024 + 1));
+    assert!(d.message.contains("larger than 1024 KiB"), "{d}");
+    assert!(d.message.contains("short text file"), "{d}");
+}
+
+#[test]
+fn refuses_a_binary_file() {
+    let mut bytes = with_prod("").into_bytes();
+    bytes.extend_from_slice(b"\0\x01\x02");
+    let (_, d) = load_problem("fanin.toml", &bytes);
+    assert!(d.message.contains("binary file, not text"), "{d}");
+}
+
+#[test]
+fn refuses_a_non_utf8_file() {
+    let mut bytes = b"version = 1\n# caf".to_vec();
+    let offset = bytes.len();
+    bytes.extend_from_slice(b"\xe9\n");
+    let (_, d) = load_problem("fanin.toml", &bytes);
+    assert!(d.message.contains("not UTF-8 text"), "{d}");
+    assert!(
+        d.message.contains(&format!("offset {offset}")),
+        "offset of the bad byte: {d}"
+    );
+}
+
+#[test]
+fn refuses_an_unknown_extension() {
+    let (path, d) = load_problem("fanin.ini", with_prod("").as_bytes());
+    assert!(d.message.contains("unknown inventory format"), "{d}");
+    assert!(d.message.contains(".toml, .yaml, .yml or .json"), "{d}");
+    assert!(d.to_string().starts_with(&path.display().to_string()));
+}
+
+#[test]
+fn refuses_a_missing_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("absent.toml");
+    let found = inventory::load(&path).expect_err("missing file accepted");
+    assert!(
+        found.0[0].message.contains("cannot read the inventory"),
+        "{found}"
+    );
+}
+
+#[test]
+fn chooses_the_format_by_extension() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in [
+        ("inv.yaml", MULTI_REGION_YAML),
+        ("inv.YML", MULTI_REGION_YAML),
+        ("inv.json", MULTI_REGION_JSON),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        inventory::load(&path).unwrap_or_else(|d| panic!("{name}: {d}"));
+    }
+}
+
+#[test]
+fn rejects_role_arn_in_another_partition() {
+    let text = with_prod("role_arn   = \"arn:aws-cn:iam::222222222222:role/fanin\"\n");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "members.prod.role_arn",
+        Some(at(&text, "\"arn:")),
+        &[
+            "role ARN is in partition aws-cn",
+            "allowed: arn:aws:iam::<account id>:role/<name>",
+        ],
+    );
+}
+
+#[test]
+fn reports_cross_field_problems_even_when_another_member_is_broken() {
+    // `broken` cannot be read at all (bad account id), yet the duplicate between `a` and
+    // `b` must still be reported in the same run.
+    let text = format!(
+        "{HUB}
+[members.a]
+account_id = \"222222222222\"
+
+[members.b]
+account_id = \"222222222222\"
+
+[members.broken]
+account_id = \"nope\"
+"
+    );
+    let found = problems(&text);
+    let fields: Vec<&str> = found.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["members.b.account_id", "members.broken.account_id"],
+        "{}",
+        Diagnostics(found.clone())
+    );
+    assert!(
+        found[0]
+            .message
+            .contains("already used by members.a.account_id")
+    );
+}
