@@ -1,0 +1,292 @@
+//! The command line as a user meets it: help, exit codes (0 ok, 1 differences or engine
+//! checks failed, 2 error), nothing written on error, `check` for CI, and the three inventory
+//! formats. Everything runs in temporary directories.
+
+mod common;
+
+use common::{fanin, load_toml, read_tree, repo};
+use predicates::prelude::*;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn minimal_inventory() -> PathBuf {
+    repo().join("examples/minimal/fanin.toml")
+}
+
+/// The minimal example with member prod's account id made invalid.
+fn bad_inventory(dir: &Path) -> PathBuf {
+    let text = fs::read_to_string(minimal_inventory()).unwrap();
+    let bad = text.replacen("account_id = \"222222222222\"", "account_id = \"2222\"", 1);
+    assert_ne!(
+        text, bad,
+        "the minimal example no longer holds member prod's account id"
+    );
+    let path = dir.join("bad.toml");
+    fs::write(&path, bad).unwrap();
+    path
+}
+
+/// The subcommands `fanin --help` lists (without `help` itself).
+fn subcommands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| l.trim() != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        // A command starts its line after two spaces; deeper lines continue a description.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn help_works_on_every_command() {
+    let top = fanin().arg("--help").assert().success();
+    let top = String::from_utf8_lossy(&top.get_output().stdout).into_owned();
+    assert!(top.contains("Usage: fanin"), "{top}");
+    let commands = subcommands(&top);
+    for required in ["init", "generate", "check", "validate"] {
+        assert!(
+            commands.iter().any(|c| c == required),
+            "fanin --help does not list {required}:\n{top}"
+        );
+    }
+    for command in &commands {
+        for args in [
+            vec![command.as_str(), "--help"],
+            vec!["help", command.as_str()],
+        ] {
+            fanin()
+                .args(&args)
+                .assert()
+                .success()
+                .stdout(predicate::str::contains(format!("Usage: fanin {command}")));
+        }
+    }
+}
+
+#[test]
+fn init_writes_an_inventory_that_generate_accepts() {
+    let temp = tempfile::tempdir().unwrap();
+    // Default path, in the current directory.
+    fanin()
+        .arg("init")
+        .current_dir(temp.path())
+        .assert()
+        .success();
+    let default = temp.path().join("fanin.toml");
+    assert!(default.is_file());
+    // Explicit path.
+    let named = temp.path().join("accounts.toml");
+    fanin().arg("init").arg(&named).assert().success();
+    assert_eq!(fs::read(&default).unwrap(), fs::read(&named).unwrap());
+
+    let out = temp.path().join("tree");
+    fanin()
+        .arg("generate")
+        .arg(&named)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(out.join("providers.tf").is_file());
+    assert!(out.join("main.tf").is_file());
+}
+
+#[test]
+fn init_never_overwrites_a_file() {
+    let temp = tempfile::tempdir().unwrap();
+    let path = temp.path().join("fanin.toml");
+    fs::write(&path, "# mine\n").unwrap();
+    fanin()
+        .arg("init")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("already exists"));
+    assert_eq!(fs::read_to_string(&path).unwrap(), "# mine\n");
+}
+
+#[test]
+fn generate_with_a_bad_inventory_exits_2_names_the_field_and_writes_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let inventory = bad_inventory(temp.path());
+    let out = temp.path().join("tree");
+    fanin()
+        .arg("generate")
+        .arg(&inventory)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("members.prod.account_id"));
+    assert!(!out.exists(), "the out directory was created");
+}
+
+#[test]
+fn generate_never_overwrites_a_file_fanin_did_not_write() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("tree");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("main.tf"), "# my own main.tf\n").unwrap();
+    fanin()
+        .arg("generate")
+        .arg(minimal_inventory())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("main.tf"));
+    assert_eq!(
+        fs::read_to_string(out.join("main.tf")).unwrap(),
+        "# my own main.tf\n"
+    );
+    let left: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["main.tf"], "generate wrote other files");
+}
+
+#[test]
+fn generate_again_on_its_own_tree_changes_nothing() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("tree");
+    common::generate(&minimal_inventory(), &out);
+    let first = read_tree(&out);
+    common::generate(&minimal_inventory(), &out);
+    common::assert_same_tree(&read_tree(&out), &first, "second run vs first run");
+}
+
+fn check(inventory: &Path, out: &Path) -> assert_cmd::assert::Assert {
+    fanin()
+        .arg("check")
+        .arg(inventory)
+        .arg("--out")
+        .arg(out)
+        .assert()
+}
+
+#[test]
+fn check_passes_on_a_fresh_tree() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("tree");
+    common::generate(&minimal_inventory(), &out);
+    check(&minimal_inventory(), &out).code(0);
+}
+
+#[test]
+fn check_finds_a_hand_edit() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("tree");
+    common::generate(&minimal_inventory(), &out);
+    let main = out.join("main.tf");
+    let text = fs::read_to_string(&main).unwrap();
+    fs::write(&main, text.replacen("= \"fanin\"", "= \"other\"", 1)).unwrap();
+    assert_ne!(fs::read_to_string(&main).unwrap(), text);
+    let before = read_tree(&out);
+    check(&minimal_inventory(), &out)
+        .code(1)
+        .stdout(predicate::str::contains("main.tf"))
+        .stdout(predicate::str::contains("providers.tf").not());
+    assert_eq!(read_tree(&out), before, "check changed the tree");
+}
+
+#[test]
+fn check_finds_a_deleted_file() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("tree");
+    common::generate(&minimal_inventory(), &out);
+    fs::remove_file(out.join("modules/spoke/main.tf")).unwrap();
+    check(&minimal_inventory(), &out)
+        .code(1)
+        .stdout(predicate::str::contains("missing"))
+        .stdout(predicate::str::contains("modules/spoke/main.tf"));
+}
+
+#[test]
+fn check_exits_2_on_a_bad_inventory() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("tree");
+    common::generate(&minimal_inventory(), &out);
+    check(&bad_inventory(temp.path()), &out)
+        .code(2)
+        .stderr(predicate::str::contains("members.prod.account_id"));
+}
+
+#[test]
+fn validate_without_any_engine_exits_2_with_a_message() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("tree");
+    common::generate(&minimal_inventory(), &out);
+    let empty = temp.path().join("empty-path");
+    fs::create_dir(&empty).unwrap();
+    fanin()
+        .arg("validate")
+        .arg(&out)
+        .env_remove("FANIN_ENGINE")
+        .env("PATH", &empty)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no engine"));
+}
+
+/// A scalar of the inventory as YAML or JSON (a JSON string is a valid YAML scalar too).
+fn scalar(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => serde_json::to_string(s).unwrap(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        other => panic!("not a scalar: {other:?}"),
+    }
+}
+
+/// `table` as block-style YAML: nested mappings indented, lists as `- item` lines.
+fn yaml(table: &toml::Table, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let mut out = String::new();
+    for (key, value) in table {
+        let key = serde_json::to_string(key).unwrap();
+        match value {
+            toml::Value::Table(t) => out += &format!("{pad}{key}:\n{}", yaml(t, indent + 2)),
+            toml::Value::Array(items) if items.is_empty() => out += &format!("{pad}{key}: []\n"),
+            toml::Value::Array(items) => {
+                out += &format!("{pad}{key}:\n");
+                for item in items {
+                    out += &format!("{pad}  - {}\n", scalar(item));
+                }
+            }
+            scalar_value => out += &format!("{pad}{key}: {}\n", scalar(scalar_value)),
+        }
+    }
+    out
+}
+
+#[test]
+fn yaml_and_json_inventories_generate_the_same_tree_as_toml() {
+    let temp = tempfile::tempdir().unwrap();
+    let inventory = load_toml(&minimal_inventory());
+    let toml_out = temp.path().join("toml");
+    common::generate(&minimal_inventory(), &toml_out);
+    let expected = read_tree(&toml_out);
+
+    let yaml_text = format!("# the minimal example as YAML\n{}", yaml(&inventory, 0));
+    let json_text = serde_json::to_string_pretty(&inventory).unwrap();
+    for (name, text) in [
+        ("fanin.yaml", &yaml_text),
+        ("fanin.yml", &yaml_text),
+        ("fanin.json", &json_text),
+    ] {
+        let path = temp.path().join(name);
+        fs::write(&path, text).unwrap();
+        let out = temp.path().join(format!("tree-{name}"));
+        common::generate(&path, &out);
+        common::assert_same_tree(
+            &read_tree(&out),
+            &expected,
+            &format!("{name} (left) vs fanin.toml (right):\n{text}"),
+        );
+    }
+}

@@ -1,0 +1,154 @@
+//! Helpers shared by the integration tests: where the repository and its examples are, the
+//! `fanin` binary, the engine (never skipped silently in CI) and small file utilities.
+
+// Every test crate includes this module and uses only part of it.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The repository root (where Cargo.toml is).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every example directory that holds a `fanin.toml`, sorted by name.
+pub fn examples() -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = fs::read_dir(repo().join("examples"))
+        .expect("examples/ exists")
+        .map(|entry| entry.expect("readable examples/").path())
+        .filter(|dir| dir.join("fanin.toml").is_file())
+        .collect();
+    found.sort();
+    assert!(
+        found.len() >= 2,
+        "expected at least examples/minimal and examples/multi-region, found {found:?}"
+    );
+    found
+}
+
+/// The name of an example directory (`minimal`, `multi-region`).
+pub fn example_name(dir: &Path) -> String {
+    dir.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// The `fanin` binary built for this test run.
+pub fn fanin() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("fanin").expect("the fanin binary is built for tests")
+}
+
+/// The engine to run: `FANIN_ENGINE` when set. Without it, tests that need the engine are
+/// skipped loudly on a developer machine and fail in CI (`CI` set): engine tests never skip
+/// silently. `scripts/test` installs the offline engine and sets `FANIN_ENGINE`.
+pub fn engine() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("FANIN_ENGINE").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("CI is set but no engine: run scripts/test or set FANIN_ENGINE");
+    }
+    // Straight to the process's stderr: the test harness captures `eprintln!` of tests that
+    // pass, and a skip must be seen.
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n{bar}\nSKIPPED: no engine (set FANIN_ENGINE or run scripts/test)\n{bar}",
+        bar = "*".repeat(70)
+    );
+    None
+}
+
+/// Generates the tree for `inventory` into `out` with the binary; panics unless it exits 0.
+pub fn generate(inventory: &Path, out: &Path) {
+    fanin()
+        .arg("generate")
+        .arg(inventory)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+}
+
+/// Copies the directory `from` into `to` (created), recursively, skipping engine artifacts
+/// (`.terraform/`, `.terraform.lock.hcl`, state files) that a developer may have left.
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        let name_str = name.to_string_lossy();
+        if name_str == ".terraform"
+            || name_str == ".terraform.lock.hcl"
+            || name_str.ends_with(".tfstate")
+            || name_str.ends_with(".tfstate.backup")
+        {
+            continue;
+        }
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_dir(&entry.path(), &to.join(&name));
+        } else if kind.is_file() {
+            fs::copy(entry.path(), to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// Every regular file under `dir` by relative `/`-separated path, with its bytes; engine
+/// artifacts (`.terraform/`, `.terraform.lock.hcl`) are left out.
+pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.file_name();
+            if name == ".terraform" || name == ".terraform.lock.hcl" {
+                continue;
+            }
+            let path = entry.path();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                walk(root, &path, out);
+            } else if kind.is_file() {
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.insert(relative, fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut files = BTreeMap::new();
+    walk(dir, dir, &mut files);
+    files
+}
+
+/// Asserts that two trees hold the same files with the same bytes, naming the first
+/// difference.
+pub fn assert_same_tree(
+    left: &BTreeMap<String, Vec<u8>>,
+    right: &BTreeMap<String, Vec<u8>>,
+    what: &str,
+) {
+    let left_names: Vec<&String> = left.keys().collect();
+    let right_names: Vec<&String> = right.keys().collect();
+    assert_eq!(left_names, right_names, "{what}: different sets of files");
+    for (path, bytes) in left {
+        assert!(
+            *bytes == right[path],
+            "{what}: {path} differs\n--- left\n{}\n--- right\n{}",
+            String::from_utf8_lossy(bytes),
+            String::from_utf8_lossy(&right[path]),
+        );
+    }
+}
+
+/// The inventory at `path` (a TOML file) as a TOML table.
+pub fn load_toml(path: &Path) -> toml::Table {
+    fs::read_to_string(path)
+        .unwrap()
+        .parse::<toml::Table>()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}

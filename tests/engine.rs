@@ -1,0 +1,225 @@
+//! Engine tests: the generated trees and both modules on a real OpenTofu/Terraform engine
+//! (`FANIN_ENGINE`; `scripts/test` installs the offline Terraform 1.15 + hashicorp/aws 3.39).
+//! Without an engine these tests skip loudly, and fail when `CI` is set.
+//!
+//! Every test works in its own temporary directory: the repository is never touched, and the
+//! engine's `.terraform` (provider plugins) is per directory, so tests may run in parallel.
+
+mod common;
+
+use common::{copy_dir, engine, example_name, examples, fanin, generate, repo};
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Runs `engine args...` in `dir` and returns its output, without judging it.
+fn run_engine(engine: &Path, dir: &Path, args: &[&str]) -> Output {
+    Command::new(engine)
+        .args(args)
+        .current_dir(dir)
+        .env("TF_IN_AUTOMATION", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run the engine {}: {e}", engine.display()))
+}
+
+/// Runs `engine args...` in `dir` and panics, showing its output, unless it exits 0.
+fn engine_ok(engine: &Path, dir: &Path, args: &[&str]) -> String {
+    let out = run_engine(engine, dir, args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "`{} {}` in {} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{}",
+        engine.display(),
+        args.join(" "),
+        dir.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr),
+    );
+    stdout
+}
+
+/// `fanin validate DIR` with the engine given through `FANIN_ENGINE`.
+fn fanin_validate(engine: &Path, dir: &Path) -> assert_cmd::assert::Assert {
+    fanin()
+        .arg("validate")
+        .arg(dir)
+        .env("FANIN_ENGINE", engine)
+        .assert()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_example_generates_a_tree_the_engine_accepts() {
+    let Some(engine) = engine() else { return };
+    for example in examples() {
+        let temp = tempfile::tempdir().unwrap();
+        let out = temp.path().join("tree");
+        generate(&example.join("fanin.toml"), &out);
+        let assert = fanin_validate(&engine, &out);
+        let output = assert.get_output();
+        assert!(
+            output.status.success(),
+            "fanin validate of examples/{} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+            example_name(&example),
+            output.status,
+            text(&output.stdout),
+            text(&output.stderr),
+        );
+        assert!(
+            text(&output.stdout).contains("init, validate and fmt -check passed"),
+            "{}",
+            text(&output.stdout)
+        );
+    }
+}
+
+#[test]
+fn validate_takes_the_engine_from_the_engine_flag() {
+    let Some(engine) = engine() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("tree");
+    generate(&repo().join("examples/minimal/fanin.toml"), &out);
+    fanin()
+        .arg("validate")
+        .arg(&out)
+        .arg("--engine")
+        .arg(&engine)
+        .env_remove("FANIN_ENGINE")
+        .assert()
+        .success();
+}
+
+/// `init -backend=false`, `validate`, `fmt -check -recursive` and `test` (the module's
+/// `tests/*.tftest.hcl` with `mock_provider`) on a copy of `modules/<name>`.
+fn check_module(name: &str) {
+    let Some(engine) = engine() else { return };
+    let source = repo().join("modules").join(name);
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join(name);
+    copy_dir(&source, &dir);
+
+    engine_ok(
+        &engine,
+        &dir,
+        &["init", "-backend=false", "-input=false", "-no-color"],
+    );
+    engine_ok(&engine, &dir, &["validate", "-no-color"]);
+    engine_ok(
+        &engine,
+        &dir,
+        &["fmt", "-check", "-recursive", "-diff", "-no-color"],
+    );
+    let stdout = engine_ok(&engine, &dir, &["test", "-no-color"]);
+
+    // The test files really ran, each passed, and none failed.
+    let mut test_files: Vec<String> = fs::read_dir(source.join("tests"))
+        .unwrap_or_else(|e| panic!("modules/{name}/tests: {e}"))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".tftest.hcl"))
+        .collect();
+    test_files.sort();
+    assert!(
+        !test_files.is_empty(),
+        "modules/{name}/tests has no .tftest.hcl"
+    );
+    for file in &test_files {
+        assert!(
+            stdout.contains(&format!("tests/{file}... pass")),
+            "modules/{name}: tests/{file} did not pass:\n{stdout}"
+        );
+    }
+    let summary = stdout
+        .lines()
+        .find(|l| l.starts_with("Success!"))
+        .unwrap_or_else(|| panic!("no summary in `test` output:\n{stdout}"));
+    let passed: usize = summary
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected summary: {summary}"));
+    assert!(passed > 0, "no run block passed: {summary}");
+    assert!(summary.contains(" 0 failed"), "{summary}");
+}
+
+#[test]
+fn hub_module_passes_init_validate_fmt_and_its_tests() {
+    check_module("hub");
+}
+
+#[test]
+fn spoke_module_passes_init_validate_fmt_and_its_tests() {
+    check_module("spoke");
+}
+
+#[test]
+fn every_module_is_checked_here() {
+    let mut modules: Vec<String> = fs::read_dir(repo().join("modules"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    modules.sort();
+    assert_eq!(
+        modules,
+        ["hub", "spoke"],
+        "a new module needs its engine test in tests/engine.rs"
+    );
+}
+
+/// A generated tree of the minimal example in a temporary directory, with `edit` applied to
+/// the file at `path` (which must change it).
+fn edited_tree(path: &str, edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("tree");
+    generate(&repo().join("examples/minimal/fanin.toml"), &out);
+    let file = out.join(path);
+    let before = fs::read_to_string(&file).unwrap();
+    let after = edit(&before);
+    assert_ne!(before, after, "the edit of {path} changed nothing");
+    fs::write(&file, after).unwrap();
+    temp
+}
+
+#[test]
+fn validate_fails_on_a_file_that_is_not_canonical() {
+    let Some(engine) = engine() else { return };
+    let temp = edited_tree("versions.tf", |s| {
+        s.replacen("required_version = ", "required_version   = ", 1)
+    });
+    let assert = fanin_validate(&engine, &temp.path().join("tree")).failure();
+    let output = assert.get_output();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("fmt -check"), "{stderr}");
+    assert!(
+        text(&output.stdout).contains("versions.tf"),
+        "fmt should name the file: {}",
+        text(&output.stdout)
+    );
+}
+
+#[test]
+fn validate_fails_on_an_unknown_resource_argument() {
+    let Some(engine) = engine() else { return };
+    let header = "resource \"aws_cloudwatch_event_rule\" \"finding\" {\n";
+    let temp = edited_tree("modules/spoke/main.tf", |s| {
+        s.replacen(header, &format!("{header}  no_such_argument = \"x\"\n"), 1)
+    });
+    let assert = fanin_validate(&engine, &temp.path().join("tree")).failure();
+    let output = assert.get_output();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("`") && stderr.contains("validate"),
+        "{stderr}"
+    );
+    let all = format!("{}{stderr}", text(&output.stdout));
+    assert!(
+        all.contains("no_such_argument") && all.contains("Unsupported argument"),
+        "the engine should name the argument:\n{all}"
+    );
+}
