@@ -27,6 +27,9 @@ pub struct Model {
     pub member_account_ids: Vec<String>,
     /// `default_tags` of every provider, sorted by key.
     pub tags: BTreeMap<String, String>,
+    /// Every cross-account target (and the hub's topic targets) parks what it cannot
+    /// deliver in an encrypted dead-letter queue.
+    pub dead_letter_queues: bool,
     /// Every account (hub first, then members by key) with its lifecycle, for the record of
     /// what was generated and for telling renames and removals apart on the next run.
     pub accounts: Vec<Account>,
@@ -56,6 +59,8 @@ pub struct Hub {
     /// Sorted.
     pub emails: Vec<String>,
     pub create_analyzer: bool,
+    /// The topic is encrypted with a customer-managed KMS key.
+    pub encrypt_topic: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,11 +318,13 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
             topic_name,
             emails,
             create_analyzer: hub_create_analyzer,
+            encrypt_topic: inv.notify.encrypt_topic.unwrap_or(true),
         },
         providers,
         spokes,
         member_account_ids,
         tags,
+        dead_letter_queues: inv.settings.dead_letter_queues.unwrap_or(true),
         accounts,
     })
 }

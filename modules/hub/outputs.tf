@@ -29,3 +29,13 @@ output "analyzer_arn" {
   description = "ARN of the hub's account analyzer, or null when create_analyzer is false."
   value       = one(aws_accessanalyzer_analyzer.account[*].arn)
 }
+
+output "dead_letter_queue_url" {
+  description = "URL of the queue holding findings that could not be published to the topic, or null when dead_letter_queue is false."
+  value       = one(aws_sqs_queue.dead_letter[*].id)
+}
+
+output "kms_key_arn" {
+  description = "ARN of the key encrypting the topic and the dead-letter queue, or null when neither is on."
+  value       = one(aws_kms_key.hub[*].arn)
+}

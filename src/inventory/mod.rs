@@ -33,6 +33,7 @@ pub struct Settings {
     pub role_name: Option<Spanned<String>>,
     pub external_id: Option<Spanned<String>>,
     pub create_analyzer: Option<bool>,
+    pub dead_letter_queues: Option<bool>,
 }
 
 /// How fanin's providers reach an account, when the inventory says so for that account.
@@ -68,6 +69,7 @@ pub enum IntakeBus {
 pub struct Notify {
     pub emails: Vec<Spanned<String>>,
     pub topic_name: Option<Spanned<String>>,
+    pub encrypt_topic: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -105,9 +105,16 @@ fn settings(node: &Node, d: &mut Collector) -> Option<Settings> {
         role_name: t.checked_string("role_name", d, check_role_name),
         external_id: t.checked_string("external_id", d, check_external_id),
         create_analyzer: t.bool("create_analyzer", d),
+        dead_letter_queues: t.bool("dead_letter_queues", d),
     };
     t.finish(
-        &["name_prefix", "role_name", "external_id", "create_analyzer"],
+        &[
+            "name_prefix",
+            "role_name",
+            "external_id",
+            "create_analyzer",
+            "dead_letter_queues",
+        ],
         d,
     );
     Some(s)
@@ -161,7 +168,8 @@ fn notify(node: &Node, d: &mut Collector) -> Option<Notify> {
     let mut t = Table::open(node, "notify", d)?;
     let emails = t.string_list("emails", d, check_email);
     let topic_name = t.checked_string("topic_name", d, check_topic_name);
-    t.finish(&["emails", "topic_name"], d);
+    let encrypt_topic = t.bool("encrypt_topic", d);
+    t.finish(&["emails", "topic_name", "encrypt_topic"], d);
     let emails = emails.unwrap_or_default();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (i, email) in emails.iter().enumerate() {
@@ -176,7 +184,11 @@ fn notify(node: &Node, d: &mut Collector) -> Option<Notify> {
             );
         }
     }
-    Some(Notify { emails, topic_name })
+    Some(Notify {
+        emails,
+        topic_name,
+        encrypt_topic,
+    })
 }
 
 /// The members that could be read, and whether all could.

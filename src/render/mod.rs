@@ -130,7 +130,9 @@ fn modules_blocks(model: &Model) -> Vec<Block> {
             .attr(
                 "notification_emails",
                 Expr::List(hub.emails.iter().map(|e| str(e)).collect()),
-            ),
+            )
+            .attr("encrypt_topic", Expr::Bool(hub.encrypt_topic))
+            .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues)),
     ];
     for spoke in &model.spokes {
         // hub_bus_arn comes from the hub's output, which waits for the member permissions:
@@ -144,7 +146,8 @@ fn modules_blocks(model: &Model) -> Vec<Block> {
                 .attr("account_id", str(&spoke.account_id))
                 .attr("region", str(&spoke.region))
                 .attr("hub_bus_arn", reference("module.hub.intake_bus_arn"))
-                .attr("create_analyzer", Expr::Bool(spoke.create_analyzer)),
+                .attr("create_analyzer", Expr::Bool(spoke.create_analyzer))
+                .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues)),
         );
     }
     blocks

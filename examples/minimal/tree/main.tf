@@ -14,6 +14,8 @@ module "hub" {
   member_account_ids  = ["222222222222"]
   topic_name          = "fanin-findings"
   notification_emails = ["secops@example.com"]
+  encrypt_topic       = true
+  dead_letter_queue   = true
 }
 
 module "spoke_prod_ap_northeast_1" {
@@ -22,9 +24,10 @@ module "spoke_prod_ap_northeast_1" {
     aws = aws.prod_ap_northeast_1
   }
 
-  name_prefix     = "fanin"
-  account_id      = "222222222222"
-  region          = "ap-northeast-1"
-  hub_bus_arn     = module.hub.intake_bus_arn
-  create_analyzer = true
+  name_prefix       = "fanin"
+  account_id        = "222222222222"
+  region            = "ap-northeast-1"
+  hub_bus_arn       = module.hub.intake_bus_arn
+  create_analyzer   = true
+  dead_letter_queue = true
 }

@@ -14,6 +14,8 @@ module "hub" {
   member_account_ids  = ["222222222222", "333333333333", "444444444444"]
   topic_name          = "access-analyzer-findings"
   notification_emails = ["oncall@example.com", "secops@example.com"]
+  encrypt_topic       = true
+  dead_letter_queue   = true
 }
 
 module "spoke_prod_ap_northeast_1" {
@@ -22,11 +24,12 @@ module "spoke_prod_ap_northeast_1" {
     aws = aws.prod_ap_northeast_1
   }
 
-  name_prefix     = "secfan"
-  account_id      = "222222222222"
-  region          = "ap-northeast-1"
-  hub_bus_arn     = module.hub.intake_bus_arn
-  create_analyzer = true
+  name_prefix       = "secfan"
+  account_id        = "222222222222"
+  region            = "ap-northeast-1"
+  hub_bus_arn       = module.hub.intake_bus_arn
+  create_analyzer   = true
+  dead_letter_queue = true
 }
 
 module "spoke_prod_eu_west_1" {
@@ -35,11 +38,12 @@ module "spoke_prod_eu_west_1" {
     aws = aws.prod_eu_west_1
   }
 
-  name_prefix     = "secfan"
-  account_id      = "222222222222"
-  region          = "eu-west-1"
-  hub_bus_arn     = module.hub.intake_bus_arn
-  create_analyzer = true
+  name_prefix       = "secfan"
+  account_id        = "222222222222"
+  region            = "eu-west-1"
+  hub_bus_arn       = module.hub.intake_bus_arn
+  create_analyzer   = true
+  dead_letter_queue = true
 }
 
 module "spoke_prod_us_east_1" {
@@ -48,11 +52,12 @@ module "spoke_prod_us_east_1" {
     aws = aws.prod_us_east_1
   }
 
-  name_prefix     = "secfan"
-  account_id      = "222222222222"
-  region          = "us-east-1"
-  hub_bus_arn     = module.hub.intake_bus_arn
-  create_analyzer = true
+  name_prefix       = "secfan"
+  account_id        = "222222222222"
+  region            = "us-east-1"
+  hub_bus_arn       = module.hub.intake_bus_arn
+  create_analyzer   = true
+  dead_letter_queue = true
 }
 
 module "spoke_sandbox_eu_west_1" {
@@ -61,11 +66,12 @@ module "spoke_sandbox_eu_west_1" {
     aws = aws.sandbox_eu_west_1
   }
 
-  name_prefix     = "secfan"
-  account_id      = "444444444444"
-  region          = "eu-west-1"
-  hub_bus_arn     = module.hub.intake_bus_arn
-  create_analyzer = false
+  name_prefix       = "secfan"
+  account_id        = "444444444444"
+  region            = "eu-west-1"
+  hub_bus_arn       = module.hub.intake_bus_arn
+  create_analyzer   = false
+  dead_letter_queue = true
 }
 
 module "spoke_sandbox_us_east_1" {
@@ -74,11 +80,12 @@ module "spoke_sandbox_us_east_1" {
     aws = aws.sandbox_us_east_1
   }
 
-  name_prefix     = "secfan"
-  account_id      = "444444444444"
-  region          = "us-east-1"
-  hub_bus_arn     = module.hub.intake_bus_arn
-  create_analyzer = false
+  name_prefix       = "secfan"
+  account_id        = "444444444444"
+  region            = "us-east-1"
+  hub_bus_arn       = module.hub.intake_bus_arn
+  create_analyzer   = false
+  dead_letter_queue = true
 }
 
 module "spoke_security_us_east_1" {
@@ -87,11 +94,12 @@ module "spoke_security_us_east_1" {
     aws = aws.security_us_east_1
   }
 
-  name_prefix     = "secfan"
-  account_id      = "111111111111"
-  region          = "us-east-1"
-  hub_bus_arn     = module.hub.intake_bus_arn
-  create_analyzer = true
+  name_prefix       = "secfan"
+  account_id        = "111111111111"
+  region            = "us-east-1"
+  hub_bus_arn       = module.hub.intake_bus_arn
+  create_analyzer   = true
+  dead_letter_queue = true
 }
 
 module "spoke_staging_eu_west_1" {
@@ -100,9 +108,10 @@ module "spoke_staging_eu_west_1" {
     aws = aws.staging_eu_west_1
   }
 
-  name_prefix     = "secfan"
-  account_id      = "333333333333"
-  region          = "eu-west-1"
-  hub_bus_arn     = module.hub.intake_bus_arn
-  create_analyzer = true
+  name_prefix       = "secfan"
+  account_id        = "333333333333"
+  region            = "eu-west-1"
+  hub_bus_arn       = module.hub.intake_bus_arn
+  create_analyzer   = true
+  dead_letter_queue = true
 }

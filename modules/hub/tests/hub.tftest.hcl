@@ -9,6 +9,19 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:111111111111:fanin-findings-topic-dlq"
+      id  = "https://sqs.eu-west-1.amazonaws.com/111111111111/fanin-findings-topic-dlq"
+    }
+  }
+
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-0000-0000-000000000000"
+    }
+  }
+
   mock_resource "aws_sns_topic" {
     defaults = {
       arn = "arn:aws:sns:eu-west-1:111111111111:fanin-findings"
@@ -34,6 +47,22 @@ mock_provider "aws" {
   }
 }
 
+# Distinct ARNs per rule, for every run, so that policy conditions are checked
+# against each rule rather than against one shared mocked value.
+override_resource {
+  target = aws_cloudwatch_event_rule.finding["intake"]
+  values = {
+    arn = "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake/fanin-intake-findings"
+  }
+}
+
+override_resource {
+  target = aws_cloudwatch_event_rule.finding["local"]
+  values = {
+    arn = "arn:aws:events:eu-west-1:111111111111:rule/fanin-local-findings"
+  }
+}
+
 variables {
   name_prefix         = "fanin"
   account_id          = "111111111111"
@@ -46,21 +75,6 @@ variables {
 run "dedicated_intake_bus_by_default" {
   command = apply
 
-  # Distinct ARNs per rule so the topic policy condition can be checked
-  # against each rule rather than against one shared mocked value.
-  override_resource {
-    target = aws_cloudwatch_event_rule.finding["intake"]
-    values = {
-      arn = "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake/fanin-intake-findings"
-    }
-  }
-
-  override_resource {
-    target = aws_cloudwatch_event_rule.finding["local"]
-    values = {
-      arn = "arn:aws:events:eu-west-1:111111111111:rule/fanin-local-findings"
-    }
-  }
 
   assert {
     condition = jsondecode(local.finding_event_pattern) == {
@@ -311,4 +325,80 @@ run "rejects_bad_region" {
   }
 
   expect_failures = [var.region]
+}
+
+run "encrypts_and_keeps_undeliverable_findings" {
+  command = apply
+
+
+  assert {
+    condition     = aws_sns_topic.findings.kms_master_key_id == aws_kms_key.hub[0].arn && aws_kms_key.hub[0].enable_key_rotation
+    error_message = "The topic must be encrypted with the hub's rotating key by default."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(aws_kms_key.hub[0].policy).Statement : statement
+      if statement.Principal == { Service = "events.amazonaws.com" }
+      ] == [{
+        Sid       = "FindingRulesEncrypt"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = "*"
+        Condition = { ArnEquals = { "aws:SourceArn" = [
+          "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake/fanin-intake-findings",
+          "arn:aws:events:eu-west-1:111111111111:rule/fanin-local-findings",
+        ] } }
+    }]
+    error_message = "EventBridge may use the key only on behalf of the finding rules."
+  }
+
+  assert {
+    condition = alltrue([
+      for target in aws_cloudwatch_event_target.findings_topic :
+      length(target.dead_letter_config) == 1 && target.dead_letter_config[0].arn == aws_sqs_queue.dead_letter[0].arn
+      && length(target.retry_policy) == 1 && target.retry_policy[0].maximum_retry_attempts == 185
+    ])
+    error_message = "Every topic target must retry and then park failures in the dead-letter queue."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.dead_letter[0].kms_master_key_id == aws_kms_key.hub[0].arn
+    error_message = "The dead-letter queue must be encrypted."
+  }
+
+  assert {
+    condition = jsondecode(aws_sqs_queue_policy.dead_letter[0].policy).Statement == [{
+      Sid       = "RuleDeadLetters"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.dead_letter[0].arn
+      Condition = { ArnEquals = { "aws:SourceArn" = [
+        "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake/fanin-intake-findings",
+        "arn:aws:events:eu-west-1:111111111111:rule/fanin-local-findings",
+      ] } }
+    }]
+    error_message = "Only the finding rules may send to the dead-letter queue."
+  }
+}
+
+run "plain_topic_without_dead_letters" {
+  command = apply
+
+  variables {
+    encrypt_topic     = false
+    dead_letter_queue = false
+  }
+
+  assert {
+    condition = (
+      aws_sns_topic.findings.kms_master_key_id == null
+      && length(aws_kms_key.hub) == 0
+      && length(aws_sqs_queue.dead_letter) == 0
+      && alltrue([for target in aws_cloudwatch_event_target.findings_topic : length(target.dead_letter_config) == 0])
+    )
+    error_message = "With both options off there is no key, no queue and no dead-letter config."
+  }
 }

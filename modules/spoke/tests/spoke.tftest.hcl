@@ -3,6 +3,25 @@
 # arguments, so resources that feed an ARN argument get realistic defaults.
 
 mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-central-1:222222222222:fanin-to-hub-dlq"
+      id  = "https://sqs.eu-central-1.amazonaws.com/222222222222/fanin-to-hub-dlq"
+    }
+  }
+
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:eu-central-1:222222222222:key/00000000-0000-0000-0000-000000000000"
+    }
+  }
+
   mock_resource "aws_iam_role" {
     defaults = {
       arn = "arn:aws:iam::222222222222:role/fanin-to-hub-eu-central-1"
@@ -190,4 +209,83 @@ run "rejects_bad_name_prefix" {
   }
 
   expect_failures = [var.name_prefix]
+}
+
+run "parks_undeliverable_findings_in_an_encrypted_queue" {
+  command = apply
+
+  assert {
+    condition = (
+      length(aws_cloudwatch_event_target.hub_bus.dead_letter_config) == 1
+      && aws_cloudwatch_event_target.hub_bus.dead_letter_config[0].arn == aws_sqs_queue.dead_letter[0].arn
+    )
+    error_message = "Undeliverable findings must go to the spoke's dead-letter queue."
+  }
+
+  assert {
+    condition = (
+      length(aws_cloudwatch_event_target.hub_bus.retry_policy) == 1
+      && aws_cloudwatch_event_target.hub_bus.retry_policy[0].maximum_retry_attempts == 185
+      && aws_cloudwatch_event_target.hub_bus.retry_policy[0].maximum_event_age_in_seconds == 86400
+    )
+    error_message = "The target must retry for a day before giving up."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.dead_letter[0].kms_master_key_id == aws_kms_key.dead_letter[0].arn && aws_kms_key.dead_letter[0].enable_key_rotation
+    error_message = "The dead-letter queue must be encrypted with the spoke's rotating key."
+  }
+
+  assert {
+    condition = jsondecode(aws_sqs_queue_policy.dead_letter[0].policy).Statement == [{
+      Sid       = "RuleDeadLetters"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.dead_letter[0].arn
+      Condition = { ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.finding.arn } }
+    }]
+    error_message = "Only this spoke's rule may send to its dead-letter queue."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(aws_kms_key.dead_letter[0].policy).Statement : statement
+      if statement.Principal == { Service = "events.amazonaws.com" }
+      ] == [{
+        Sid       = "RuleEncryptsDeadLetters"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = "*"
+        Condition = { ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.finding.arn } }
+    }]
+    error_message = "EventBridge may use the key only to encrypt this rule's dead letters."
+  }
+
+  assert {
+    condition = alltrue([
+      for statement in jsondecode(aws_kms_key.dead_letter[0].policy).Statement :
+      statement.Principal == { Service = "events.amazonaws.com" } || statement.Principal == { AWS = "arn:aws:iam::222222222222:root" }
+    ])
+    error_message = "The key policy may name only the account itself and EventBridge."
+  }
+}
+
+run "without_dead_letter_queue" {
+  command = apply
+
+  variables {
+    dead_letter_queue = false
+  }
+
+  assert {
+    condition = (
+      length(aws_sqs_queue.dead_letter) == 0
+      && length(aws_kms_key.dead_letter) == 0
+      && length(aws_cloudwatch_event_target.hub_bus.dead_letter_config) == 0
+      && output.dead_letter_queue_url == null
+    )
+    error_message = "With dead_letter_queue = false there is no queue, no key and no dead-letter config."
+  }
 }

@@ -50,7 +50,8 @@ resource "aws_cloudwatch_event_permission" "member" {
 }
 
 resource "aws_sns_topic" "findings" {
-  name = var.topic_name
+  name              = var.topic_name
+  kms_master_key_id = var.encrypt_topic ? aws_kms_key.hub[0].arn : null
 }
 
 # Replaces the topic's default policy. Same-account principals keep their
@@ -72,7 +73,7 @@ resource "aws_sns_topic_policy" "findings" {
         # Without this, any rule in any account could publish to the topic.
         Condition = {
           ArnEquals = {
-            "aws:SourceArn" = [for key in sort(keys(aws_cloudwatch_event_rule.finding)) : aws_cloudwatch_event_rule.finding[key].arn]
+            "aws:SourceArn" = local.finding_rule_arns
           }
         }
       },
@@ -104,6 +105,102 @@ resource "aws_cloudwatch_event_target" "findings_topic" {
   event_bus_name = each.value.event_bus_name
   target_id      = "findings-topic"
   arn            = aws_sns_topic.findings.arn
+
+  # EventBridge's own defaults, written out: a day of retries with backoff
+  # before a finding goes to the dead-letter queue.
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+
+  dynamic "dead_letter_config" {
+    for_each = var.dead_letter_queue ? [aws_sqs_queue.dead_letter[0].arn] : []
+    content {
+      arn = dead_letter_config.value
+    }
+  }
+
+  # Publishing fails until the topic (and its key) let the rules in; failures
+  # must have somewhere to go from the first event on.
+  depends_on = [aws_sns_topic_policy.findings, aws_sqs_queue_policy.dead_letter]
+}
+
+locals {
+  # Every finding rule ARN, in a stable order, for policy conditions.
+  finding_rule_arns = [for key in sort(keys(aws_cloudwatch_event_rule.finding)) : aws_cloudwatch_event_rule.finding[key].arn]
+}
+
+# Findings EventBridge could not publish to the topic (after its retries) land
+# here instead of being dropped.
+resource "aws_sqs_queue" "dead_letter" {
+  count = var.dead_letter_queue ? 1 : 0
+
+  name = "${var.name_prefix}-findings-topic-dlq"
+  # The longest SQS allows: time for someone to notice and replay.
+  message_retention_seconds = 1209600
+  kms_master_key_id         = aws_kms_key.hub[0].arn
+}
+
+# Only the finding rules may put their failed deliveries in the queue.
+resource "aws_sqs_queue_policy" "dead_letter" {
+  count = var.dead_letter_queue ? 1 : 0
+
+  queue_url = aws_sqs_queue.dead_letter[0].id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "RuleDeadLetters"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = "sqs:SendMessage"
+        Resource  = aws_sqs_queue.dead_letter[0].arn
+        Condition = {
+          ArnEquals = { "aws:SourceArn" = local.finding_rule_arns }
+        }
+      },
+    ]
+  })
+}
+
+# A customer-managed key for the topic and the dead-letter queue: EventBridge
+# cannot publish to a topic or queue encrypted with an AWS-managed key, whose
+# policy cannot grant it anything. Without the second statement, publishing to
+# an encrypted topic fails with no error at apply time.
+resource "aws_kms_key" "hub" {
+  count = var.encrypt_topic || var.dead_letter_queue ? 1 : 0
+
+  description             = "Encrypts the ${var.name_prefix} findings topic and its dead-letter queue."
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # The account's own IAM policies decide who administers the key; without
+        # this statement the key could become unmanageable.
+        Sid       = "AccountAdministersKey"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${var.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        # What SNS and SQS need from a publisher of encrypted messages, for the
+        # finding rules only.
+        Sid       = "FindingRulesEncrypt"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = "*"
+        Condition = {
+          ArnEquals = { "aws:SourceArn" = local.finding_rule_arns }
+        }
+      },
+    ]
+  })
 }
 
 resource "aws_accessanalyzer_analyzer" "account" {

@@ -76,3 +76,17 @@ variable "create_analyzer" {
   default     = true
   nullable    = false
 }
+
+variable "encrypt_topic" {
+  description = "Encrypt the findings topic with a customer-managed KMS key whose policy lets the finding rules publish (about 1 USD a month). Findings describe who can reach your resources: keep this on unless a policy of yours forbids customer-managed keys."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "dead_letter_queue" {
+  description = "Keep findings that EventBridge could not publish to the topic (after a day of retries) in an encrypted SQS queue \"<name_prefix>-findings-topic-dlq\" instead of dropping them."
+  type        = bool
+  default     = true
+  nullable    = false
+}

@@ -14,3 +14,8 @@ output "analyzer_arn" {
   description = "ARN of this account's analyzer in this region, or null when create_analyzer is false."
   value       = one(aws_accessanalyzer_analyzer.account[*].arn)
 }
+
+output "dead_letter_queue_url" {
+  description = "URL of the queue holding findings that could not be delivered to the hub, or null when dead_letter_queue is false."
+  value       = one(aws_sqs_queue.dead_letter[*].id)
+}

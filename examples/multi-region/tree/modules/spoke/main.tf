@@ -12,6 +12,9 @@ locals {
   })
 }
 
+# The partition ("aws", "aws-cn", "aws-us-gov") keeps built ARNs correct.
+data "aws_partition" "current" {}
+
 resource "aws_accessanalyzer_analyzer" "account" {
   count = var.create_analyzer ? 1 : 0
 
@@ -69,6 +72,77 @@ resource "aws_iam_role_policy" "put_events_on_hub_bus" {
   })
 }
 
+# Findings EventBridge could not deliver to the hub (after its retries) land
+# here instead of being dropped: an undelivered finding is one nobody sees.
+resource "aws_sqs_queue" "dead_letter" {
+  count = var.dead_letter_queue ? 1 : 0
+
+  name = "${var.name_prefix}-to-hub-dlq"
+  # The longest SQS allows: time for someone to notice and replay.
+  message_retention_seconds = 1209600
+  kms_master_key_id         = aws_kms_key.dead_letter[0].arn
+}
+
+# Only this spoke's rule may put its failed deliveries in the queue.
+resource "aws_sqs_queue_policy" "dead_letter" {
+  count = var.dead_letter_queue ? 1 : 0
+
+  queue_url = aws_sqs_queue.dead_letter[0].id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "RuleDeadLetters"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = "sqs:SendMessage"
+        Resource  = aws_sqs_queue.dead_letter[0].arn
+        Condition = {
+          ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.finding.arn }
+        }
+      },
+    ]
+  })
+}
+
+# A customer-managed key: EventBridge cannot use the AWS-managed SQS key, and
+# SQS-managed encryption is not available across the provider versions fanin
+# supports.
+resource "aws_kms_key" "dead_letter" {
+  count = var.dead_letter_queue ? 1 : 0
+
+  description             = "Encrypts the ${var.name_prefix} dead-letter queue of undelivered Access Analyzer findings in ${var.region}."
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        # The account's own IAM policies decide who administers the key; without
+        # this statement the key could become unmanageable.
+        Sid       = "AccountAdministersKey"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${var.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        # What SQS needs from a sender of encrypted messages, for this rule only.
+        Sid       = "RuleEncryptsDeadLetters"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = "*"
+        Condition = {
+          ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.finding.arn }
+        }
+      },
+    ]
+  })
+}
+
 resource "aws_cloudwatch_event_target" "hub_bus" {
   rule           = aws_cloudwatch_event_rule.finding.name
   event_bus_name = aws_cloudwatch_event_rule.finding.event_bus_name
@@ -76,6 +150,21 @@ resource "aws_cloudwatch_event_target" "hub_bus" {
   arn            = var.hub_bus_arn
   role_arn       = aws_iam_role.forward_to_hub.arn
 
-  # Deliveries before the role may put events would fail and be dropped.
-  depends_on = [aws_iam_role_policy.put_events_on_hub_bus]
+  # EventBridge's own defaults, written out: a day of retries with backoff
+  # before a finding goes to the dead-letter queue.
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+
+  dynamic "dead_letter_config" {
+    for_each = var.dead_letter_queue ? [aws_sqs_queue.dead_letter[0].arn] : []
+    content {
+      arn = dead_letter_config.value
+    }
+  }
+
+  # Deliveries before the role may put events (or before failures may be
+  # parked) would fail and be dropped.
+  depends_on = [aws_iam_role_policy.put_events_on_hub_bus, aws_sqs_queue_policy.dead_letter]
 }

@@ -46,3 +46,10 @@ variable "create_analyzer" {
   default     = true
   nullable    = false
 }
+
+variable "dead_letter_queue" {
+  description = "Keep findings that EventBridge could not deliver to the hub (after a day of retries) in an encrypted SQS queue \"<name_prefix>-to-hub-dlq\" in this account, instead of dropping them. Turning it off saves the queue and its KMS key (about 1 USD a month per account and region) at the price of silently lost findings."
+  type        = bool
+  default     = true
+  nullable    = false
+}
