@@ -171,7 +171,7 @@ resource "aws_sqs_queue_policy" "dead_letter" {
 resource "aws_kms_key" "hub" {
   count = var.encrypt_topic || var.dead_letter_queue ? 1 : 0
 
-  description             = "Encrypts the ${var.name_prefix} findings topic and its dead-letter queue."
+  description             = var.encrypt_topic ? "Encrypts the ${var.name_prefix} findings topic${var.dead_letter_queue ? " and its dead-letter queue" : ""}." : "Encrypts the ${var.name_prefix} findings topic's dead-letter queue."
   enable_key_rotation     = true
   deletion_window_in_days = 30
 

@@ -1,0 +1,1206 @@
+"""Harness of the end-to-end suite: the fake AWS, the engine, fanin, inventory edits, the
+test-only files added to the tree, and listings of what exists in every fake account.
+
+Nothing here talks to anything but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+EXAMPLE = REPO / "examples" / "multi-region" / "fanin.toml"
+
+# Every region any step uses, and the accounts listed after every step: the inventory's, the
+# member added in step 4, and moto's default account, where anything deployed without
+# assuming its role would land.
+REGIONS = ("eu-west-1", "us-east-1", "ap-northeast-1")
+MOTO_DEFAULT_ACCOUNT = "123456789012"
+NEW_MEMBER = ("dev", "555555555555", ["eu-west-1", "us-east-1"])
+
+# Names of what the test adds for itself (never fanin's).
+TEST_ONLY_TF = "e2e_test_only.tf"
+OVERRIDE_TF = "e2e_endpoints_override.tf"
+TEST_QUEUE = "e2e-findings"
+SANDBOX_USER = "e2e-profile-user"
+
+# Every AWS API the tree (fanin's modules and the test's own file) calls, each pointed at moto
+# by the override file; a service missing here would go to the closed proxy and fail.
+ENDPOINT_SERVICES = ("sts", "iam", "cloudwatchevents", "sns", "sqs", "kms")
+
+DUMMY_KEY = "AKIAE2EDUMMYKEY00000"
+DUMMY_SECRET = "e2e-dummy-secret"
+
+
+def fail(message: str) -> None:
+    raise AssertionError(message)
+
+
+# --------------------------------------------------------------------------- fake AWS
+class MotoServer:
+    """tests/e2e/moto_server.py (moto + the test-only extension) in a child process."""
+
+    def __init__(self, log: Path):
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+        self.port = 0
+
+    def start(self, timeout: float = 60) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "moto_server.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log.open("w"),
+            text=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            if ready:
+                line = self.proc.stdout.readline()
+                m = re.fullmatch(r"moto listening on (127\.0\.0\.1):(\d+)\n", line)
+                if not m:
+                    self.stop()
+                    fail(f"moto server said {line!r}; log: {self.log.read_text()}")
+                self.port = int(m.group(2))
+                self.url = f"http://127.0.0.1:{self.port}"
+                return
+            if self.proc.poll() is not None:
+                fail(f"moto server exited with {self.proc.returncode}: {self.log.read_text()}")
+        self.stop()
+        fail(f"moto server not ready after {timeout}s: {self.log.read_text()}")
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.stdin.close()  # the server stops when its stdin closes
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def listening_addresses(port: int) -> list[str]:
+    """Local addresses (hex, as in /proc/net/tcp*) of the sockets listening on `port`."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            address, hexport = fields[1].split(":")
+            if int(hexport, 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                found.append(address)
+    return found
+
+
+def listening_on(port: int) -> bool:
+    return bool(listening_addresses(port))
+
+
+LOOPBACK_HEX = "0100007F"  # 127.0.0.1 in /proc/net/tcp's byte order
+
+
+# --------------------------------------------------------------------------- commands
+@dataclass
+class Run:
+    argv: list[str]
+    rc: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    def describe(self) -> str:
+        return (
+            f"$ {' '.join(self.argv)}\n(exit {self.rc}, {self.seconds:.1f}s)\n"
+            f"--- stdout (last 6000 chars)\n{self.stdout[-6000:]}\n"
+            f"--- stderr (last 6000 chars)\n{self.stderr[-6000:]}"
+        )
+
+
+def run(argv: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> Run:
+    started = time.monotonic()
+    p = subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    return Run(argv, p.returncode, p.stdout, p.stderr, time.monotonic() - started)
+
+
+def engine_env(home: Path) -> dict[str, str]:
+    """The environment of every engine run: none of the machine's AWS settings, a test AWS
+    config and credentials file, no instance metadata, no proxy for loopback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
+    env.update(
+        AWS_CONFIG_FILE=str(home / "aws" / "config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(home / "aws" / "credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+        # Loopback only: anything addressed elsewhere would go to a proxy on a closed
+        # loopback port and fail, instead of leaving the machine.
+        HTTP_PROXY="http://127.0.0.1:9",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        http_proxy="http://127.0.0.1:9",
+        https_proxy="http://127.0.0.1:9",
+        NO_PROXY="127.0.0.1",
+        no_proxy="127.0.0.1",
+        TF_CLI_CONFIG_FILE=os.environ["TF_CLI_CONFIG_FILE"],
+        TF_IN_AUTOMATION="1",
+        TF_INPUT="0",
+        CHECKPOINT_DISABLE="1",
+        TF_DATA_DIR=str(home / "tfdata"),
+    )
+    return env
+
+
+class Engine:
+    def __init__(self, program: str, tree: Path, env: dict[str, str], log: list[Run]):
+        self.program = program
+        self.tree = tree
+        self.env = env
+        self.log = log
+
+    def __call__(self, *args: str, ok: tuple[int, ...] = (0,)) -> Run:
+        r = run([self.program, *args], self.tree, self.env)
+        self.log.append(r)
+        if r.rc not in ok:
+            fail(f"engine failed (wanted exit {ok}):\n{r.describe()}")
+        return r
+
+    def plan_json(self, planfile: Path, *args: str, ok: tuple[int, ...] = (0,)) -> tuple[dict, Run]:
+        """plan -out, then show -json of that plan (also kept next to it as .json)."""
+        r = self("plan", "-input=false", "-no-color", f"-out={planfile}", *args, ok=ok)
+        shown = self("show", "-json", str(planfile))
+        planfile.with_suffix(".json").write_text(shown.stdout)
+        return json.loads(shown.stdout), r
+
+    def plan_no_changes(self) -> Run:
+        r = self("plan", "-input=false", "-no-color", "-detailed-exitcode", ok=(0, 2))
+        if r.rc != 0:
+            fail(f"expected a plan with no changes (exit 0), got exit {r.rc}:\n{r.describe()}")
+        return r
+
+
+class Fanin:
+    def __init__(self, program: str, work: Path, log: list[Run]):
+        self.program = program
+        self.work = work
+        self.log = log
+
+    def __call__(self, *args: str) -> Run:
+        r = run([self.program, *args], self.work, dict(os.environ, NO_COLOR="1"))
+        self.log.append(r)
+        return r
+
+
+# --------------------------------------------------------------------------- inventory
+def base_inventory_text() -> str:
+    """The multi-region example, adapted to moto: moto 5.2.5 has no Access Analyzer API, so
+    creating an analyzer would fail; analyzers are switched off for every account with
+    `create_analyzer = false` in [settings], and any per-account `create_analyzer = true`
+    (which would win over the setting) is removed. The sandbox's own `create_analyzer = false`
+    already agrees and stays."""
+    text = EXAMPLE.read_text()
+    original = tomllib.loads(text)
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    section = ""
+    for line in lines:
+        header = re.match(r"^\[([^\]]+)\]\s*$", line)
+        if header:
+            section = header.group(1)
+        if section != "settings" and re.match(r"^\s*create_analyzer\s*=\s*true\b", line):
+            continue  # a per-account override that would re-enable an analyzer
+        out.append(line)
+        if header and section == "settings":
+            out.append("create_analyzer = false # TEST ONLY: moto 5.2.5 has no Access Analyzer API\n")
+    text = "".join(out)
+    parsed = tomllib.loads(text)
+    assert "settings" in original, "the multi-region example has a [settings] table"
+    assert parsed["settings"]["create_analyzer"] is False
+    for key, member in parsed["members"].items():
+        assert member.get("create_analyzer", False) is False, key
+    assert parsed["hub"].get("create_analyzer", False) is False
+    return text
+
+
+def split_tables(text: str) -> list[tuple[str, str]]:
+    """(header, text) of each top-level table, in order; header "" for the preamble."""
+    parts: list[tuple[str, str]] = [("", "")]
+    for line in text.splitlines(keepends=True):
+        m = re.match(r"^\[([^\]]+)\]\s*$", line)
+        if m:
+            parts.append((m.group(1), ""))
+        parts[-1] = (parts[-1][0], parts[-1][1] + line)
+    return parts
+
+
+def join_tables(parts: list[tuple[str, str]]) -> str:
+    return "".join(t for _, t in parts)
+
+
+def add_member(text: str, key: str, account_id: str, regions: list[str]) -> str:
+    parts = split_tables(text)
+    last_member = max(i for i, (h, _) in enumerate(parts) if h.startswith("members."))
+    table = (
+        f"[members.{key}]\naccount_id = \"{account_id}\"\n"
+        f"regions    = {json.dumps(regions)}\n\n"
+    )
+    parts.insert(last_member + 1, (f"members.{key}", table))
+    return checked(join_tables(parts))
+
+
+def rename_member(text: str, old: str, new: str) -> str:
+    parts = split_tables(text)
+    found = [i for i, (h, _) in enumerate(parts) if h == f"members.{old}"]
+    assert len(found) == 1, f"no [members.{old}]"
+    i = found[0]
+    parts[i] = (f"members.{new}", parts[i][1].replace(f"[members.{old}]", f"[members.{new}]", 1))
+    return checked(join_tables(parts))
+
+
+def retire_member(text: str, key: str) -> str:
+    parts = split_tables(text)
+    i = next(i for i, (h, _) in enumerate(parts) if h == f"members.{key}")
+    head, rest = parts[i][1].split("\n", 1)
+    parts[i] = (parts[i][0], f"{head}\nstatus     = \"retired\"\n{rest}")
+    return checked(join_tables(parts))
+
+
+def remove_member(text: str, key: str) -> str:
+    parts = [(h, t) for h, t in split_tables(text) if h != f"members.{key}"]
+    return checked(join_tables(parts))
+
+
+def checked(text: str) -> str:
+    tomllib.loads(text)
+    return text
+
+
+# --------------------------------------------------------------------------- the model the test expects
+@dataclass
+class Expected:
+    """What must exist where, computed from the inventory (not from fanin's output)."""
+
+    prefix: str
+    hub_id: str
+    hub_region: str
+    topic: str
+    # account id -> regions with an active spoke
+    spokes: dict[str, list[str]] = field(default_factory=dict)
+    # account id -> inventory key
+    keys: dict[str, str] = field(default_factory=dict)
+    members: set[str] = field(default_factory=set)  # active member ids
+    dead_letter: bool = True  # [settings] dead_letter_queues (default true)
+    encrypt_topic: bool = True  # [notify] encrypt_topic (default true)
+
+    @property
+    def intake_bus(self) -> str:
+        return f"{self.prefix}-intake"
+
+    @property
+    def intake_arn(self) -> str:
+        return f"arn:aws:events:{self.hub_region}:{self.hub_id}:event-bus/{self.intake_bus}"
+
+    @property
+    def topic_arn(self) -> str:
+        return f"arn:aws:sns:{self.hub_region}:{self.hub_id}:{self.topic}"
+
+    def role_name(self, region: str) -> str:
+        return f"{self.prefix}-to-hub-{region}"
+
+    # The hub's two finding rules (documented names): "local" on the hub's default bus,
+    # "intake" on the intake bus. key -> (bus, rule name, rule ARN).
+    def hub_rules(self) -> dict[str, tuple[str, str, str]]:
+        base = f"arn:aws:events:{self.hub_region}:{self.hub_id}:rule"
+        local, intake = f"{self.prefix}-local-findings", f"{self.prefix}-intake-findings"
+        return {
+            "local": ("default", local, f"{base}/{local}"),
+            "intake": (self.intake_bus, intake, f"{base}/{self.intake_bus}/{intake}"),
+        }
+
+    @property
+    def hub_rule_arns(self) -> list[str]:
+        return sorted(arn for _, _, arn in self.hub_rules().values())
+
+    @property
+    def hub_dlq(self) -> str:
+        return f"{self.prefix}-findings-topic-dlq"
+
+    @property
+    def hub_dlq_arn(self) -> str:
+        return f"arn:aws:sqs:{self.hub_region}:{self.hub_id}:{self.hub_dlq}"
+
+    @property
+    def spoke_rule(self) -> str:
+        return f"{self.prefix}-findings-to-hub"
+
+    def spoke_rule_arn(self, account: str, region: str) -> str:
+        return f"arn:aws:events:{region}:{account}:rule/{self.spoke_rule}"  # on the default bus
+
+    @property
+    def spoke_dlq(self) -> str:
+        return f"{self.prefix}-to-hub-dlq"
+
+    def spoke_dlq_arn(self, account: str, region: str) -> str:
+        return f"arn:aws:sqs:{region}:{account}:{self.spoke_dlq}"
+
+    def spoke_modules(self) -> dict[str, tuple[str, str]]:
+        """module name -> (account id, region), by fanin's documented naming."""
+        out = {}
+        for account, regions in self.spokes.items():
+            for region in regions:
+                out[f"spoke_{self.keys[account]}_{region.replace('-', '_')}"] = (account, region)
+        return out
+
+
+def expected_from(text: str) -> Expected:
+    inv = tomllib.loads(text)
+    hub = inv["hub"]
+    e = Expected(
+        prefix=inv["settings"]["name_prefix"],
+        hub_id=hub["account_id"],
+        hub_region=hub["region"],
+        topic=inv["notify"]["topic_name"],
+        dead_letter=inv["settings"].get("dead_letter_queues", True),
+        encrypt_topic=inv["notify"].get("encrypt_topic", True),
+    )
+    e.keys[hub["account_id"]] = hub.get("name", "hub")
+    e.spokes[hub["account_id"]] = list(hub.get("regions", []))
+    for key, m in inv.get("members", {}).items():
+        e.keys[m["account_id"]] = key
+        if m.get("status", "active") == "retired":
+            continue
+        e.members.add(m["account_id"])
+        e.spokes[m["account_id"]] = list(m.get("regions", [e.hub_region]))
+    return e
+
+
+# --------------------------------------------------------------------------- test-only files in the tree
+def parse_providers(providers_tf: str) -> list[dict]:
+    """alias, region, account and credential source of each provider block fanin wrote."""
+    blocks = re.split(r'(?m)^provider "aws" \{\n', providers_tf)[1:]
+    out = []
+    for block in blocks:
+        alias = re.search(r'^\s*alias\s*=\s*"([^"]+)"', block, re.M)
+        region = re.search(r'^\s*region\s*=\s*"([^"]+)"', block, re.M)
+        accounts = re.search(r'^\s*allowed_account_ids\s*=\s*\[([^\]]*)\]', block, re.M)
+        assert alias and region and accounts, f"unexpected provider block:\n{block}"
+        out.append(
+            {
+                "alias": alias.group(1),
+                "region": region.group(1),
+                "accounts": re.findall(r'"(\d{12})"', accounts.group(1)),
+                "profile": (m.group(1) if (m := re.search(r'^\s*profile\s*=\s*"([^"]+)"', block, re.M)) else None),
+                "assume_role": bool(re.search(r"^\s*assume_role\s*\{", block, re.M)),
+            }
+        )
+    return out
+
+
+def override_text(providers: list[dict], url: str) -> str:
+    """Test-only provider settings merged into fanin's provider blocks by the engine's
+    override-file rules (same alias => same block): every AWS API this tree uses goes to the
+    loopback moto server. Static dummy keys are the source credentials of the assume_role
+    aliases (moto's STS then answers with keys of the role's account); profile aliases keep
+    their profile, which the test's shared credentials file defines. The account id is still
+    requested (GetCallerIdentity), so `allowed_account_ids` proves each alias landed in its
+    own account."""
+    blocks = ["# TEST ONLY (tests/e2e): points every provider alias at a local moto server.\n"]
+    for p in providers:
+        keys = ""
+        if not p["profile"]:
+            keys = f'  access_key = "{DUMMY_KEY}"\n  secret_key = "{DUMMY_SECRET}"\n'
+        blocks.append(
+            f'provider "aws" {{\n'
+            f'  alias = "{p["alias"]}"\n'
+            f"{keys}"
+            f"  skip_credentials_validation = true\n"
+            f"  skip_metadata_api_check     = true\n"
+            f"  skip_region_validation      = true\n"
+            f"  skip_get_ec2_platforms      = true\n"
+            f"  max_retries                 = 1\n"
+            f"  endpoints {{\n"
+            + "".join(f'    {svc} = "{url}"\n' for svc in ENDPOINT_SERVICES)
+            + "  }\n}\n"
+        )
+    return "\n".join(blocks)
+
+
+def extra_resources_text(hub_alias: str) -> str:
+    """A queue in the hub account subscribed to the hub's topic, so that the test can read
+    what the topic receives. Lives in its own file: fanin did not write it and must leave it
+    alone."""
+    return f"""# TEST ONLY (tests/e2e): not written by fanin; fanin must never touch this file.
+resource "aws_sqs_queue" "e2e_findings" {{
+  provider = aws.{hub_alias}
+  name     = "{TEST_QUEUE}"
+}}
+
+resource "aws_sqs_queue_policy" "e2e_findings" {{
+  provider  = aws.{hub_alias}
+  queue_url = aws_sqs_queue.e2e_findings.id
+  policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{
+      Effect    = "Allow"
+      Principal = {{ Service = "sns.amazonaws.com" }}
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.e2e_findings.arn
+      Condition = {{ ArnEquals = {{ "aws:SourceArn" = module.hub.topic_arn }} }}
+    }}]
+  }})
+}}
+
+resource "aws_sns_topic_subscription" "e2e_findings" {{
+  provider  = aws.{hub_alias}
+  topic_arn = module.hub.topic_arn
+  protocol  = "sqs"
+  endpoint  = aws_sqs_queue.e2e_findings.arn
+}}
+"""
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tree_hashes(tree: Path) -> dict[str, str]:
+    """Every file of the tree except the engine's own (.terraform data, lock file, state)."""
+    out = {}
+    for p in sorted(tree.rglob("*")):
+        rel = p.relative_to(tree).as_posix()
+        if p.is_file() and not rel.startswith(".terraform") and "tfstate" not in rel:
+            out[rel] = sha256(p)
+    return out
+
+
+# --------------------------------------------------------------------------- boto3 against moto
+class Aws:
+    def __init__(self, url: str):
+        self.url = url
+        self.config = Config(retries={"max_attempts": 1, "mode": "standard"})
+        self._creds: dict[str, dict] = {}
+        self._clients: dict[tuple, object] = {}
+
+    def _base(self, service: str, region: str, creds: dict | None = None):
+        creds = creds or {"aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_SECRET}
+        return boto3.client(
+            service, region_name=region, endpoint_url=self.url, config=self.config, **creds
+        )
+
+    def creds(self, account: str) -> dict:
+        """Keys acting as `account` in moto (moto's default account: the dummy keys)."""
+        if account == MOTO_DEFAULT_ACCOUNT:
+            return {"aws_access_key_id": DUMMY_KEY, "aws_secret_access_key": DUMMY_SECRET}
+        if account not in self._creds:
+            c = self._base("sts", "us-east-1").assume_role(
+                RoleArn=f"arn:aws:iam::{account}:role/e2e-inspector", RoleSessionName="e2e"
+            )["Credentials"]
+            self._creds[account] = {
+                "aws_access_key_id": c["AccessKeyId"],
+                "aws_secret_access_key": c["SecretAccessKey"],
+                "aws_session_token": c["SessionToken"],
+            }
+            who = self.client(account, "sts", "us-east-1").get_caller_identity()
+            assert who["Account"] == account, who
+        return self._creds[account]
+
+    def client(self, account: str, service: str, region: str):
+        key = (account, service, region)
+        if key not in self._clients:
+            self._clients[key] = self._base(service, region, self.creds(account))
+        return self._clients[key]
+
+    def profile_keys(self, account: str, user: str) -> tuple[str, str]:
+        """An IAM user with an access key in `account`: moto attributes requests signed with
+        that key to `account`, like a named profile holding that account's keys."""
+        iam = self.client(account, "iam", "us-east-1")
+        iam.create_user(UserName=user)
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        return key["AccessKeyId"], key["SecretAccessKey"]
+
+    # ----------------------------------------------------------------- listings
+    def snapshot(self, accounts: list[str]) -> dict[str, dict]:
+        """What exists per account, in every region of REGIONS: buses other than `default`, rules
+        with their targets (retry policy, dead-letter queue), bus policies, SNS topics
+        (subscriptions, key, policy), SQS queues (key, policy, retention), KMS keys (state,
+        rotation, policy, deletion date) and aliases other than the reserved `alias/aws/*`, IAM
+        roles with their inline and attached policies. (moto creates each region's default bus
+        itself; the test's IAM user is scaffolding.)"""
+        now = datetime.now(timezone.utc)
+        snap = {}
+        for account in accounts:
+            a = empty_account()
+            for region in REGIONS:
+                events = self.client(account, "events", region)
+                for bus in events.list_event_buses()["EventBuses"]:
+                    name = bus["Name"]
+                    if name != "default":
+                        a["buses"].add((region, name))
+                    described = events.describe_event_bus(Name=name)
+                    if described.get("Policy"):
+                        a["bus_policies"][(region, name)] = json.loads(described["Policy"])
+                    for rule in events.list_rules(EventBusName=name)["Rules"]:
+                        targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=name)["Targets"]
+                        a["rules"][(region, name, rule["Name"])] = {
+                            "arn": rule["Arn"],
+                            "pattern": json.loads(rule.get("EventPattern") or "null"),
+                            "state": rule.get("State"),
+                            "targets": [
+                                {
+                                    "id": t["Id"],
+                                    "arn": t["Arn"],
+                                    "role": t.get("RoleArn"),
+                                    "retry": t.get("RetryPolicy"),
+                                    "dlq": (t.get("DeadLetterConfig") or {}).get("Arn"),
+                                }
+                                for t in targets
+                            ],
+                        }
+                sns = self.client(account, "sns", region)
+                for topic in sns.list_topics()["Topics"]:
+                    arn = topic["TopicArn"]
+                    attrs = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+                    subs = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+                    a["topics"][arn] = {
+                        "subscriptions": sorted((s["Protocol"], s["Endpoint"]) for s in subs),
+                        "kms": attrs.get("KmsMasterKeyId") or None,
+                        "policy": json.loads(attrs["Policy"]) if attrs.get("Policy") else None,
+                    }
+                sqs = self.client(account, "sqs", region)
+                for url in sqs.list_queues().get("QueueUrls", []):
+                    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+                    a["queues"][(region, url.rsplit("/", 1)[-1])] = {
+                        "arn": attrs["QueueArn"],
+                        "kms": attrs.get("KmsMasterKeyId") or None,
+                        "policy": json.loads(attrs["Policy"]) if attrs.get("Policy") else None,
+                        "retention": int(attrs["MessageRetentionPeriod"]),
+                    }
+                kms = self.client(account, "kms", region)
+                for key in kms.list_keys(Limit=1000)["Keys"]:
+                    meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+                    k = {"state": meta["KeyState"], "manager": meta.get("KeyManager"), "spec": meta.get("KeySpec"),
+                         "usage": meta.get("KeyUsage"), "description": meta.get("Description", "")}
+                    if meta["KeyState"] == "PendingDeletion":
+                        k["deletion_in_days"] = round((meta["DeletionDate"] - now).total_seconds() / 86400)
+                    else:
+                        k["rotation"] = kms.get_key_rotation_status(KeyId=key["KeyId"])["KeyRotationEnabled"]
+                        k["policy_names"] = kms.list_key_policies(KeyId=key["KeyId"])["PolicyNames"]
+                        k["policy"] = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+                    a["kms_keys"][(region, meta["Arn"])] = k
+                for alias in kms.list_aliases(Limit=1000)["Aliases"]:
+                    if not alias["AliasName"].startswith("alias/aws/"):
+                        a["kms_aliases"].add((region, alias["AliasName"]))
+            iam = self.client(account, "iam", "us-east-1")
+            for role in iam.list_roles()["Roles"]:
+                name = role["RoleName"]
+                policies = {
+                    p: iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"]
+                    for p in iam.list_role_policies(RoleName=name)["PolicyNames"]
+                }
+                attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+                trust = role["AssumeRolePolicyDocument"]
+                a["roles"][name] = {
+                    "arn": role["Arn"],
+                    "trust": json.loads(trust) if isinstance(trust, str) else trust,
+                    "policies": {k: json.loads(v) if isinstance(v, str) else v for k, v in policies.items()},
+                    "attached": sorted(p["PolicyArn"] for p in attached),
+                }
+            snap[account] = a
+        return snap
+
+
+def poll_messages(sqs, queue_url: str, seconds: float) -> list[dict]:
+    """Every message (body and message attributes) that arrives within `seconds`, deleted
+    once read."""
+    got = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        r = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
+        )
+        for m in r.get("Messages", []):
+            got.append(m)
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    return got
+
+
+def drain(sqs, queue_url: str) -> list[dict]:
+    """Every message (body and message attributes) in the queue now, deleted once read."""
+    got = []
+    while True:
+        r = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, MessageAttributeNames=["All"]
+        )
+        if not r.get("Messages"):
+            return got
+        for m in r["Messages"]:
+            got.append(m)
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def poll_queue(sqs, queue_url: str, seconds: float) -> list[dict]:
+    """The JSON bodies of poll_messages."""
+    return [json.loads(m["Body"]) for m in poll_messages(sqs, queue_url, seconds)]
+
+
+# --------------------------------------------------------------------------- expectations
+FINDING_PATTERN = {
+    "source": ["aws.access-analyzer"],
+    "detail-type": ["Access Analyzer Finding"],
+    "detail": {"isDeleted": [False]},
+}
+# Every target's retry policy: EventBridge's defaults, written out by the modules.
+RETRY_POLICY = {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+DLQ_RETENTION = 1209600  # 14 days, the longest SQS allows
+SQS_DEFAULT_RETENTION = 345600  # the test queue sets none
+KEY_DELETION_DAYS = 30  # deletion_window_in_days of both modules' keys
+EVENTS = {"Service": "events.amazonaws.com"}
+# A queue or topic encrypted with a key of its own account and region (see comparable()).
+OWN_KEY = "a key of this account and region"
+
+
+def trust_policy(account: str) -> dict:
+    """The only trust a spoke role may have: EventBridge, acting for the role's own account."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": EVENTS,
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            }
+        ],
+    }
+
+
+def put_events_policy(bus_arn: str) -> dict:
+    """The only permission a spoke role may have: PutEvents on exactly the intake bus."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "events:PutEvents", "Resource": bus_arn}],
+    }
+
+
+def topic_policy(e: Expected) -> dict:
+    """The only grant on the topic: EventBridge publishing for the hub's two finding rules."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "FindingRulesPublish",
+                "Effect": "Allow",
+                "Principal": EVENTS,
+                "Action": "sns:Publish",
+                "Resource": e.topic_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": e.hub_rule_arns}},
+            }
+        ],
+    }
+
+
+def queue_policy(queue_arn: str, rules: str | list[str]) -> dict:
+    """The only grant on a dead-letter queue: EventBridge sending for the rule(s) using it."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "RuleDeadLetters",
+                "Effect": "Allow",
+                "Principal": EVENTS,
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rules}},
+            }
+        ],
+    }
+
+
+def key_policy(account: str, sid: str, rules: str | list[str]) -> dict:
+    """A module's key policy: the account administers it (through its own IAM policies);
+    EventBridge may only encrypt with it (what SNS/SQS ask of a sender), for the rule(s) whose
+    deliveries it protects."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": sid,
+                "Effect": "Allow",
+                "Principal": EVENTS,
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"ArnEquals": {"aws:SourceArn": rules}},
+            },
+        ],
+    }
+
+
+def e2e_queue_policy(e: Expected) -> dict:
+    """The test's own queue (extra_resources_text), not fanin's."""
+    return queue_policy_for_sns(f"arn:aws:sqs:{e.hub_region}:{e.hub_id}:{TEST_QUEUE}", e.topic_arn)
+
+
+def queue_policy_for_sns(queue_arn: str, topic_arn: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }
+        ],
+    }
+
+
+def live_key(account: str, sid: str, rules: str | list[str]) -> dict:
+    return {
+        "state": "Enabled",
+        "manager": "CUSTOMER",
+        "spec": "SYMMETRIC_DEFAULT",
+        "usage": "ENCRYPT_DECRYPT",
+        "rotation": True,
+        "policy_names": ["default"],
+        "policy": canonical_policy(key_policy(account, sid, rules)),
+    }
+
+
+def pending_key() -> dict:
+    return {"state": "PendingDeletion", "manager": "CUSTOMER", "spec": "SYMMETRIC_DEFAULT",
+            "usage": "ENCRYPT_DECRYPT", "deletion_in_days": KEY_DELETION_DAYS}
+
+
+def bus_statement(e: Expected, member: str) -> tuple:
+    return (
+        f"{e.prefix}-member-{member}",
+        "Allow",
+        json.dumps({"AWS": f"arn:aws:iam::{member}:root"}, sort_keys=True),
+        "events:PutEvents",
+        e.intake_arn,
+        "null",
+    )
+
+
+def normalize_bus_policy(policy: dict) -> list[tuple]:
+    return sorted(
+        (
+            s.get("Sid"),
+            s.get("Effect"),
+            json.dumps(s.get("Principal"), sort_keys=True),
+            s.get("Action"),
+            s.get("Resource"),
+            json.dumps(s.get("Condition"), sort_keys=True),
+        )
+        for s in policy.get("Statement", [])
+    )
+
+
+def canonical_policy(policy: dict | None) -> dict | None:
+    """A policy with the order of its statements and of the values inside a list (actions,
+    condition values) made irrelevant; nothing else changes (a string stays a string)."""
+    if policy is None:
+        return None
+
+    def sort_lists(value):
+        if isinstance(value, dict):
+            return {k: sort_lists(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return sorted((sort_lists(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+        return value
+
+    out = sort_lists(policy)
+    if isinstance(out.get("Statement"), list):
+        out["Statement"] = sorted(out["Statement"], key=lambda st: json.dumps(st, sort_keys=True))
+    return out
+
+
+def empty_account() -> dict:
+    return {"buses": set(), "rules": {}, "bus_policies": {}, "roles": {}, "topics": {}, "queues": {},
+            "kms_keys": {}, "kms_aliases": set()}
+
+
+def spoke_resources(e: Expected) -> tuple[str, ...]:
+    """The resources of one spoke module, as the inventory configures it."""
+    out = (
+        "aws_cloudwatch_event_rule.finding",
+        "aws_cloudwatch_event_target.hub_bus",
+        "aws_iam_role.forward_to_hub",
+        "aws_iam_role_policy.put_events_on_hub_bus",
+    )
+    if e.dead_letter:
+        out += ("aws_sqs_queue.dead_letter[0]", "aws_sqs_queue_policy.dead_letter[0]", "aws_kms_key.dead_letter[0]")
+    return out
+
+
+def hub_addresses(e: Expected, emails: list[str]) -> set[str]:
+    """Every resource of the hub module, as the inventory configures it (no analyzer)."""
+    out = {
+        "module.hub.aws_cloudwatch_event_bus.intake[0]",
+        "module.hub.aws_sns_topic.findings",
+        "module.hub.aws_sns_topic_policy.findings",
+    }
+    out |= {permission_address(m) for m in e.members}
+    out |= {f'module.hub.aws_sns_topic_subscription.email["{m}"]' for m in emails}
+    for key in e.hub_rules():
+        out |= {f'module.hub.aws_cloudwatch_event_rule.finding["{key}"]',
+                f'module.hub.aws_cloudwatch_event_target.findings_topic["{key}"]'}
+    if e.encrypt_topic or e.dead_letter:
+        out.add("module.hub.aws_kms_key.hub[0]")
+    if e.dead_letter:
+        out |= {"module.hub.aws_sqs_queue.dead_letter[0]", "module.hub.aws_sqs_queue_policy.dead_letter[0]"}
+    return out
+
+
+TEST_ONLY_ADDRESSES = {
+    "aws_sqs_queue.e2e_findings",
+    "aws_sqs_queue_policy.e2e_findings",
+    "aws_sns_topic_subscription.e2e_findings",
+}
+
+
+def expected_snapshot(
+    e: Expected, accounts: list[str], emails: list[str], pending: dict[str, set] | None = None
+) -> dict[str, dict]:
+    """Exactly what must exist in every listed account after an apply of `e`, test-only queue
+    and subscription included. `pending`: account -> {(region, key ARN)} of keys that an
+    earlier apply scheduled for deletion (KMS never deletes a key at once)."""
+    snap = {a: empty_account() for a in accounts}
+    hub = snap[e.hub_id]
+    hub["buses"].add((e.hub_region, e.intake_bus))
+    for bus, rule, arn in e.hub_rules().values():
+        hub["rules"][(e.hub_region, bus, rule)] = {
+            "arn": arn,
+            "pattern": FINDING_PATTERN,
+            "state": "ENABLED",
+            "targets": [{"id": "findings-topic", "arn": e.topic_arn, "role": None, "retry": RETRY_POLICY,
+                         "dlq": e.hub_dlq_arn if e.dead_letter else None}],
+        }
+    if e.members:
+        hub["bus_policies"][(e.hub_region, e.intake_bus)] = sorted(bus_statement(e, m) for m in e.members)
+    queue_arn = f"arn:aws:sqs:{e.hub_region}:{e.hub_id}:{TEST_QUEUE}"
+    hub["topics"][e.topic_arn] = {
+        "subscriptions": sorted([("email", m) for m in emails] + [("sqs", queue_arn)]),
+        "kms": OWN_KEY if e.encrypt_topic else None,
+        "policy": canonical_policy(topic_policy(e)),
+    }
+    hub["queues"][(e.hub_region, TEST_QUEUE)] = {
+        "kms": None, "policy": canonical_policy(e2e_queue_policy(e)), "retention": SQS_DEFAULT_RETENTION,
+    }
+    users = []
+    if e.encrypt_topic:
+        users.append(f"sns:{e.topic}")
+    if e.dead_letter:
+        users.append(f"sqs:{e.hub_dlq}")
+        hub["queues"][(e.hub_region, e.hub_dlq)] = {
+            "kms": OWN_KEY, "policy": canonical_policy(queue_policy(e.hub_dlq_arn, e.hub_rule_arns)),
+            "retention": DLQ_RETENTION,
+        }
+    if users:
+        hub["kms_keys"][(e.hub_region, key_label(users))] = live_key(e.hub_id, "FindingRulesEncrypt", e.hub_rule_arns)
+    for account, regions in e.spokes.items():
+        a = snap[account]
+        for region in regions:
+            role = e.role_name(region)
+            rule_arn = e.spoke_rule_arn(account, region)
+            a["rules"][(region, "default", e.spoke_rule)] = {
+                "arn": rule_arn,
+                "pattern": FINDING_PATTERN,
+                "state": "ENABLED",
+                "targets": [
+                    {"id": "hub-intake-bus", "arn": e.intake_arn, "role": f"arn:aws:iam::{account}:role/{role}",
+                     "retry": RETRY_POLICY, "dlq": e.spoke_dlq_arn(account, region) if e.dead_letter else None}
+                ],
+            }
+            a["roles"][role] = {"trust": trust_policy(account), "policies": [put_events_policy(e.intake_arn)],
+                                "attached": []}
+            if e.dead_letter:
+                a["queues"][(region, e.spoke_dlq)] = {
+                    "kms": OWN_KEY,
+                    "policy": canonical_policy(queue_policy(e.spoke_dlq_arn(account, region), rule_arn)),
+                    "retention": DLQ_RETENTION,
+                }
+                a["kms_keys"][(region, key_label([f"sqs:{e.spoke_dlq}"]))] = live_key(
+                    account, "RuleEncryptsDeadLetters", rule_arn
+                )
+    for account, keys in (pending or {}).items():
+        for region, arn in keys:
+            snap[account]["kms_keys"][(region, ("pending deletion", arn))] = pending_key()
+    return snap
+
+
+def key_label(users: list[str]) -> tuple:
+    return ("encrypts", *sorted(users))
+
+
+def comparable(snap: dict[str, dict]) -> dict[str, dict]:
+    """Listing -> the shape of expected_snapshot. Policy names are dropped, bus policies sorted,
+    other policies made order-insensitive (canonical_policy). KMS key ids are random, so a
+    live key is named by what it encrypts in its account and region (the queues and topics
+    whose KmsMasterKeyId is its ARN), and a queue's or topic's key becomes OWN_KEY when it is the
+    ARN of a live key listed in the same account and region (anything else stays as it is and
+    shows in the diff). A key scheduled for deletion is named by its ARN."""
+    out = {}
+    for account, a in snap.items():
+        b = dict(a)
+        b["bus_policies"] = {k: normalize_bus_policy(v) for k, v in a["bus_policies"].items()}
+        b["roles"] = {
+            name: {"trust": r["trust"], "policies": list(r["policies"].values()), "attached": r["attached"]}
+            for name, r in a["roles"].items()
+        }
+        live = {
+            (region, arn) for (region, arn), k in a["kms_keys"].items() if k["state"] != "PendingDeletion"
+        }
+
+        def region_of(arn: str) -> str:
+            return arn.split(":")[3]
+
+        def resolve(region: str, kms: str | None):
+            return OWN_KEY if (region, kms) in live else kms
+
+        b["queues"] = {
+            (region, name): {"kms": resolve(region, q["kms"]), "policy": canonical_policy(q["policy"]),
+                             "retention": q["retention"]}
+            for (region, name), q in a["queues"].items()
+        }
+        b["topics"] = {
+            arn: {"subscriptions": t["subscriptions"], "kms": resolve(region_of(arn), t["kms"]),
+                  "policy": canonical_policy(t["policy"])}
+            for arn, t in a["topics"].items()
+        }
+        keys = {}
+        for (region, arn), k in a["kms_keys"].items():
+            k = {name: v for name, v in k.items() if name != "description"}
+            if k["state"] == "PendingDeletion":
+                label = ("pending deletion", arn)
+            else:
+                users = [f"sqs:{name}" for (r, name), q in a["queues"].items() if r == region and q["kms"] == arn]
+                users += [f"sns:{t.rsplit(':', 1)[-1]}" for t, v in a["topics"].items()
+                          if region_of(t) == region and v["kms"] == arn]
+                label = key_label(users) if users else ("encrypts nothing", arn)
+                k["policy"] = canonical_policy(k["policy"])
+            keys[(region, label)] = k
+        b["kms_keys"] = keys
+        out[account] = b
+    return out
+
+
+def live_keys(snap: dict[str, dict]) -> dict[str, set]:
+    """account -> {(region, ARN)} of the keys not scheduled for deletion, from a listing."""
+    return {
+        account: {key for key, k in a["kms_keys"].items() if k["state"] != "PendingDeletion"}
+        for account, a in snap.items()
+    }
+
+
+def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
+    """Least privilege of the policies moto stores (the applied ones), checked from the wiring
+    that exists rather than from expected_snapshot: whom each policy may let in follows from
+    which rule targets what. Empty when every grant is as narrow as fanin promises:
+
+    - a bus policy exists only on the intake bus; one statement per active member
+      (`arn:aws:iam::<member>:root`), `events:PutEvents` only, on the intake bus, unconditioned;
+    - every IAM role is trusted only by events.amazonaws.com for its own account, has one inline
+      statement (`events:PutEvents` on the intake bus) and no attached policy, and is the role
+      of a rule target in its account;
+    - every topic (and every queue but the test's own) accepts only events.amazonaws.com, only
+      `sns:Publish` (`sqs:SendMessage`) on itself, only with `aws:SourceArn` = exactly the rules
+      that target it (that use it as dead-letter queue);
+    - every live key is rotated and its policy has exactly the account's own root
+      (`kms:*`) and events.amazonaws.com with `kms:Decrypt` + `kms:GenerateDataKey` only, with
+      `aws:SourceArn` = exactly the rules whose targets deliver to something it encrypts."""
+    problems: list[str] = []
+
+    def actions(statement: dict) -> set[str]:
+        a = statement.get("Action")
+        return {a} if isinstance(a, str) else set(a or [])
+
+    def source_arns(statement: dict) -> set[str] | None:
+        cond = statement.get("Condition")
+        if not cond or set(cond) != {"ArnEquals"} or set(cond["ArnEquals"]) != {"aws:SourceArn"}:
+            return None
+        v = cond["ArnEquals"]["aws:SourceArn"]
+        return {v} if isinstance(v, str) else set(v)
+
+    # The wiring: (rule ARN, target ARN, dead-letter queue ARN, role ARN) of every target.
+    wiring = [
+        (rule["arn"], t["arn"], t["dlq"], t["role"])
+        for a in snap.values()
+        for rule in a["rules"].values()
+        for t in rule["targets"]
+    ]
+
+    def service_only(where: str, policy: dict | None, action: str, resource: str, rules: set[str]) -> None:
+        if policy is None:
+            problems.append(f"{where}: no policy")
+            return
+        for st in policy.get("Statement", []):
+            if st.get("Effect") != "Allow" or st.get("Principal") != EVENTS:
+                problems.append(f"{where}: a statement for someone other than EventBridge: {st}")
+            if actions(st) != {action} or st.get("Resource") != resource:
+                problems.append(f"{where}: grants {sorted(actions(st))} on {st.get('Resource')}, want {action} on itself")
+            if source_arns(st) != rules:
+                problems.append(f"{where}: aws:SourceArn {sorted(source_arns(st) or ['<none>'])}, want the rules {sorted(rules)}")
+        if not policy.get("Statement"):
+            problems.append(f"{where}: a policy without statements")
+
+    for account, a in snap.items():
+        # Bus policies: only the intake bus, only the members, only PutEvents.
+        for (region, bus), policy in a["bus_policies"].items():
+            where = f"{account} bus {region}/{bus}"
+            if (account, region, bus) != (e.hub_id, e.hub_region, e.intake_bus):
+                problems.append(f"{where}: a bus policy outside the hub's intake bus")
+                continue
+            principals = []
+            for st in policy.get("Statement", []):
+                principal = (st.get("Principal") or {}).get("AWS", "") if isinstance(st.get("Principal"), dict) else st.get("Principal")
+                m = re.fullmatch(r"arn:aws:iam::(\d{12}):root", principal or "")
+                principals.append(m.group(1) if m else principal)
+                if st.get("Effect") != "Allow" or actions(st) != {"events:PutEvents"} or st.get("Resource") != e.intake_arn:
+                    problems.append(f"{where}: grants more than PutEvents on the intake bus: {st}")
+                if st.get("Condition"):
+                    problems.append(f"{where}: a conditioned statement: {st}")
+            if sorted(principals) != sorted(e.members):
+                problems.append(f"{where}: principals {sorted(principals)}, want the active members {sorted(e.members)}")
+        if account == e.hub_id and e.members and (e.hub_region, e.intake_bus) not in a["bus_policies"]:
+            problems.append(f"{account}: the intake bus has no policy, members cannot deliver")
+
+        # Roles.
+        for name, role in a["roles"].items():
+            where = f"{account} role {name}"
+            if role["trust"] != trust_policy(account):
+                problems.append(f"{where}: trust {role['trust']}")
+            if list(role["policies"].values()) != [put_events_policy(e.intake_arn)]:
+                problems.append(f"{where}: inline policies {role['policies']}")
+            if role["attached"]:
+                problems.append(f"{where}: attached policies {role['attached']}")
+            if role["arn"] not in {w[3] for w in wiring}:
+                problems.append(f"{where}: no rule target uses it")
+
+        # Topics and queues.
+        for arn, topic in a["topics"].items():
+            publishers = {rule for rule, target, _, _ in wiring if target == arn}
+            service_only(f"{account} topic {arn}", topic["policy"], "sns:Publish", arn, publishers)
+        for (region, name), queue in a["queues"].items():
+            if (account, region, name) == (e.hub_id, e.hub_region, TEST_QUEUE):
+                continue  # the test's own queue (sns.amazonaws.com for the topic), not fanin's
+            senders = {rule for rule, _, dlq, _ in wiring if dlq == queue["arn"]}
+            if not senders:
+                problems.append(f"{account} queue {region}/{name}: no rule uses it as dead-letter queue")
+            service_only(f"{account} queue {region}/{name}", queue["policy"], "sqs:SendMessage", queue["arn"], senders)
+
+        # Keys.
+        for (region, arn), key in a["kms_keys"].items():
+            if key["state"] == "PendingDeletion":
+                continue
+            where = f"{account} key {region} {arn}"
+            encrypted = {q["arn"] for q in a["queues"].values() if q["kms"] == arn}
+            encrypted |= {t for t, topic in a["topics"].items() if topic["kms"] == arn}
+            users = {rule for rule, target, dlq, _ in wiring if target in encrypted or dlq in encrypted}
+            if not key["rotation"]:
+                problems.append(f"{where}: rotation off")
+            statements = key["policy"].get("Statement", [])
+            admin = [st for st in statements if st.get("Principal") == {"AWS": f"arn:aws:iam::{account}:root"}]
+            service = [st for st in statements if st.get("Principal") == EVENTS]
+            if len(admin) + len(service) != len(statements) or len(admin) != 1 or len(service) != 1:
+                problems.append(f"{where}: principals other than the account's root and EventBridge: {statements}")
+                continue
+            if admin[0].get("Effect") != "Allow" or actions(admin[0]) != {"kms:*"} or admin[0].get("Condition"):
+                problems.append(f"{where}: the account's statement is {admin[0]}")
+            st = service[0]
+            if st.get("Effect") != "Allow" or actions(st) != {"kms:Decrypt", "kms:GenerateDataKey"} or st.get("Resource") != "*":
+                problems.append(f"{where}: EventBridge may {sorted(actions(st))}, want kms:Decrypt and kms:GenerateDataKey")
+            if not users or source_arns(st) != users:
+                problems.append(f"{where}: aws:SourceArn {sorted(source_arns(st) or ['<none>'])}, "
+                                f"want the rules delivering to what it encrypts {sorted(users)}")
+    return problems
+
+
+def snapshot_diff(actual: dict[str, dict], expected: dict[str, dict]) -> str:
+    lines = []
+    for account in sorted(set(actual) | set(expected)):
+        a, e = actual.get(account, {}), expected.get(account, {})
+        for kind in sorted(set(a) | set(e)):
+            got, want = a.get(kind), e.get(kind)
+            if got == want:
+                continue
+            if isinstance(got, (dict, set)) and isinstance(want, (dict, set)):
+                for key in sorted(set(got) | set(want), key=str):
+                    if key not in want:
+                        lines.append(f"{account} {kind}: unexpected {key!r}" + (f" = {got[key]!r}" if isinstance(got, dict) else ""))
+                    elif key not in got:
+                        lines.append(f"{account} {kind}: missing {key!r}" + (f" (want {want[key]!r})" if isinstance(want, dict) else ""))
+                    elif isinstance(got, dict) and got[key] != want[key]:
+                        lines.append(f"{account} {kind}: {key!r} is {got[key]!r}, want {want[key]!r}")
+            else:
+                lines.append(f"{account} {kind}: {got!r} != {want!r}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- plan JSON
+def managed_changes(plan: dict) -> dict[str, dict]:
+    """address -> resource_change, managed resources only (data sources are reads)."""
+    return {rc["address"]: rc for rc in plan.get("resource_changes", []) if rc.get("mode") == "managed"}
+
+
+def by_action(plan: dict) -> dict[str, set[str]]:
+    """"create", "update", "delete", "no-op", ... -> addresses whose actions include it."""
+    out: dict[str, set[str]] = {}
+    for address, rc in managed_changes(plan).items():
+        for action in rc["change"]["actions"]:
+            out.setdefault(action, set()).add(address)
+    return out
+
+
+def planned_resources(plan: dict) -> list[dict]:
+    found = []
+
+    def walk(module: dict) -> None:
+        found.extend(module.get("resources", []))
+        for child in module.get("child_modules", []):
+            walk(child)
+
+    walk(plan.get("planned_values", {}).get("root_module", {}))
+    return found
+
+
+def spoke_addresses(module: str, e: Expected) -> set[str]:
+    return {f"module.{module}.{r}" for r in spoke_resources(e)}
+
+
+def permission_address(account: str) -> str:
+    return f'module.hub.aws_cloudwatch_event_permission.member["{account}"]'

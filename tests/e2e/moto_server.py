@@ -1,0 +1,179 @@
+"""A fake AWS for the end-to-end suite: moto's server on 127.0.0.1, plus a TEST-ONLY EXTENSION.
+
+    python moto_server.py            # prints "moto listening on 127.0.0.1:<port>" once ready,
+                                     # serves until stdin closes or SIGTERM/SIGINT arrives
+
+=====================================================================================
+TEST-ONLY EXTENSION OF MOTO 5.2.5 (not part of fanin; nothing here is deployed anywhere)
+=====================================================================================
+moto's EventBridge delivers rule targets in `moto.events.models.Rule.send_to_targets`. Three
+gaps there hide the chain fanin builds (member default bus -> hub intake bus -> SNS topic, and
+the dead-letter queues beside it):
+
+1. SNS topic targets are not delivered: the method raises NotImplementedError for any target
+   it does not know, and SNS is one of them. AWS publishes the event (the whole event JSON) to
+   the topic. The extension does exactly that, through moto's own SNS backend, so that the
+   topic's subscriptions (the test's SQS queue) receive it.
+2. Event bus targets in another account/region are forwarded, but as a brand-new event: moto
+   calls `put_events` in the target account, which rewrites `account` and `region` to the hub's
+   (and moto's default input template even drops `account`). On AWS a forwarded event keeps its
+   envelope: `account` stays the account the event started in, which is how the hub tells
+   members apart. The extension forwards the event unchanged to the rules of the target bus.
+3. A target's DeadLetterConfig is stored but never used: in moto no delivery ever fails. For
+   one purpose only, following a failed delivery into its dead-letter queue, the extension adds
+   a FAILURE INJECTION: an event whose `detail` has `"e2eFailTarget": "<target id>"` is not
+   delivered to the SNS or event-bus targets with that id (every other target still gets it).
+   It stands in for a real failure (a key or topic policy denying EventBridge, a deleted topic,
+   throttling), none of which moto can produce. Then, as EventBridge does once its retries are
+   exhausted (the extension neither waits nor retries), the event goes to the target's
+   dead-letter queue as the message body, with the message attributes RULE_ARN, TARGET_ARN,
+   ERROR_CODE and ERROR_MESSAGE; a target without a DeadLetterConfig drops it. Nothing in fanin
+   or in the tree knows about the marker.
+
+Everything else (other target types, input transformers on them, pattern matching) stays
+moto's. Like moto, the extension enforces no authorization: no bus, queue, topic or key policy
+and no target role is evaluated, which is why the suite asserts those on the plan JSON and on
+the policies moto stores instead.
+
+The server binds 127.0.0.1 only, on a free port chosen by the OS.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import signal
+import sys
+import threading
+
+from moto.events import models as events_models
+from moto.utilities.arns import parse_arn
+
+MOTO_VERSION = "5.2.5"
+
+_moto_send_to_targets = events_models.Rule.send_to_targets
+
+
+def _kind(target: dict) -> str | None:
+    arn = parse_arn(target["Arn"])
+    if arn.service == "sns":
+        return "sns"
+    if arn.service == "events" and arn.resource_type == "event-bus":
+        return "event-bus"
+    return None
+
+
+def _send_to_targets(self, original_event, transform_input=True):  # noqa: ANN001
+    """Rule.send_to_targets with SNS delivery and envelope-preserving bus forwarding."""
+    extended = [t for t in self.targets if _kind(t)]
+    others = [t for t in self.targets if not _kind(t)]
+    if others:
+        # moto's own delivery for every other target type, on a shallow copy of the rule.
+        rule = copy.copy(self)
+        rule.targets = others
+        _moto_send_to_targets(rule, original_event, transform_input)
+    if not extended or not self.event_pattern.matches_event(original_event):
+        return
+    for target in extended:
+        if _fails(original_event, target):
+            _dead_letter(self, target, original_event)
+            continue
+        arn = parse_arn(target["Arn"])
+        event = copy.deepcopy(original_event)
+        if transform_input and target.get("InputTransformer"):
+            transformer = target["InputTransformer"]
+            event = events_models.EventTemplateParser.parse(
+                input_template=transformer.get("InputTemplate"),
+                input_paths_map=transformer.get("InputPathsMap", {}),
+                event=event,
+            )
+        if _kind(target) == "sns":
+            _deliver_to_topic(target["Arn"], arn, event)
+        else:
+            _forward_to_bus(arn, event)
+
+
+FAIL_MARKER = "e2eFailTarget"
+
+
+def _fails(event: dict, target: dict) -> bool:
+    """The failure injection (3.): the event asks to fail at this target."""
+    detail = event.get("detail")
+    return isinstance(detail, dict) and detail.get(FAIL_MARKER) == target["Id"]
+
+
+def _dead_letter(rule, target: dict, event: dict) -> None:  # noqa: ANN001
+    """What EventBridge does with an event it gave up delivering: the target's dead-letter
+    queue gets the event, with the attributes EventBridge sets; without one it is dropped."""
+    from moto.sqs import sqs_backends
+
+    config = target.get("DeadLetterConfig") or {}
+    if not config.get("Arn"):
+        return
+    queue = parse_arn(config["Arn"])
+
+    def attribute(value: str) -> dict:
+        return {"DataType": "String", "StringValue": value}
+
+    sqs_backends[queue.account][queue.region].send_message(
+        queue_name=queue.resource_id,
+        message_body=json.dumps(event, default=str),
+        message_attributes={
+            "RULE_ARN": attribute(rule.arn),
+            "TARGET_ARN": attribute(target["Arn"]),
+            "ERROR_CODE": attribute("E2E_INJECTED_FAILURE"),
+            "ERROR_MESSAGE": attribute(f"test-only failure injected by {FAIL_MARKER}"),
+        },
+    )
+
+
+def _deliver_to_topic(topic_arn: str, arn, event: dict) -> None:  # noqa: ANN001
+    from moto.sns import sns_backends
+
+    message = event if isinstance(event, str) else json.dumps(event, default=str)
+    sns_backends[arn.account][arn.region].publish(message=message, arn=topic_arn)
+
+
+def _forward_to_bus(arn, event: dict) -> None:  # noqa: ANN001
+    backend = events_models.events_backends[arn.account][arn.region]
+    bus = backend.describe_event_bus(arn.resource_id)
+    for rule in list(bus.rules.values()):
+        if rule.state == "ENABLED":
+            rule.send_to_targets(copy.deepcopy(event))
+
+
+def install() -> None:
+    """Applies the extension (idempotent)."""
+    import moto
+
+    if moto.__version__ != MOTO_VERSION:
+        raise SystemExit(
+            f"moto {moto.__version__}: this extension was written for moto {MOTO_VERSION}; "
+            "check moto.events.models.Rule.send_to_targets and update it"
+        )
+    events_models.Rule.send_to_targets = _send_to_targets
+# ============================ end of the test-only extension ============================
+
+
+def main() -> None:
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    install()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    assert host == "127.0.0.1", host
+
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    # The parent holds our stdin: when it goes away, so do we.
+    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+
+    print(f"moto listening on {host}:{port}", flush=True)
+    done.wait()
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()
