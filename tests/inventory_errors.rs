@@ -1656,3 +1656,31 @@ account_id = \"nope\"
             .contains("already used by members.a.account_id")
     );
 }
+
+#[test]
+fn rejects_more_than_50_tags() {
+    let tags: String = (0..51).map(|i| format!("T{i} = \"v\"\n")).collect();
+    let text = format!("{HUB}{PROD}\n[tags]\n{tags}");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "tags",
+        Some(at(&text, "[tags]")),
+        &["51 tags", "at most 50"],
+    );
+    let fifty: String = (0..50).map(|i| format!("T{i} = \"v\"\n")).collect();
+    accepted(&format!("{HUB}{PROD}\n[tags]\n{fifty}"));
+}
+
+#[test]
+fn a_byte_order_mark_is_ignored_in_every_format() {
+    let toml_text = format!("\u{feff}{HUB}{PROD}");
+    let json_text = "\u{feff}{\"version\": 1, \"hub\": {\"account_id\": \"111111111111\", \"region\": \"eu-west-1\"}, \"members\": {\"prod\": {\"account_id\": \"222222222222\"}}}";
+    let yaml_text = "\u{feff}version: 1\nhub:\n  account_id: \"111111111111\"\n  region: eu-west-1\nmembers:\n  prod:\n    account_id: \"222222222222\"\n";
+    let from_toml = accepted(&toml_text);
+    for (text, format) in [(json_text, Format::Json), (yaml_text, Format::Yaml)] {
+        let inv = parse(text, format).unwrap_or_else(|d| panic!("{format:?} refused: {d}"));
+        assert_eq!(inv.hub.account_id.value, from_toml.hub.account_id.value);
+        assert_eq!(inv.members.len(), 1);
+    }
+}

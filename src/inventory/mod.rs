@@ -149,6 +149,8 @@ pub fn load(path: &Path) -> Result<Inventory, Diagnostics> {
 /// only names it in messages.
 pub fn parse(text: &str, format: Format, path: &Path) -> Result<Inventory, Diagnostics> {
     let mut diagnostics = Collector::new(path);
+    // A byte order mark is not content; editors on some systems add one.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let parsed = match format {
         Format::Toml => tree::parse_toml(text),
         Format::Yaml => tree::parse_yaml(text),

@@ -215,7 +215,8 @@ fn members(node: &Node, d: &mut Collector) -> Option<(Vec<Member>, bool)> {
                 &path,
                 key_location,
                 format!(
-                    "`{key}` is not a valid account key; {KEY_RULE} (fanin never renames a key)"
+                    "{} is not a valid account key; {KEY_RULE} (fanin never renames a key)",
+                    named(key)
                 ),
             );
             ok = false;
@@ -329,10 +330,22 @@ fn tags(node: &Node, d: &mut Collector) -> Option<Vec<(Spanned<String>, Spanned<
             ));
         }
     }
+    if entries.len() > MAX_TAGS {
+        d.report(
+            "tags",
+            node.location,
+            format!(
+                "{} tags; AWS allows at most {MAX_TAGS} on a resource",
+                entries.len()
+            ),
+        );
+    }
     Some(tags)
 }
 
-/// Rules that look at more than one field: duplicates and consistency.
+/// AWS's limit of user tags per resource; default_tags apply to every resource.
+const MAX_TAGS: usize = 50;
+
 /// Rules that look at more than one field: duplicates and consistency. They run on every
 /// part that could be read, even when other parts have problems, so that one run reports
 /// everything.
@@ -568,8 +581,8 @@ impl<'a> Table<'a> {
                     &join(&self.path, &path_key(&key.name)),
                     key.location.or(node.location),
                     format!(
-                        "unknown field `{}`; allowed: {}",
-                        key.name,
+                        "unknown field {}; allowed: {}",
+                        named(&key.name),
                         allowed.join(", ")
                     ),
                 );
@@ -743,6 +756,20 @@ fn shown(value: &str) -> String {
         s = s.chars().take(77).collect::<String>() + "...";
     }
     s
+}
+
+/// A key inside a message: between backticks as written, or escaped as `shown` does when it
+/// holds characters a terminal would act on or hide (escape sequences, newlines, bidi
+/// overrides).
+pub(super) fn named(key: &str) -> String {
+    if key
+        .chars()
+        .all(|c| matches!(c, '"' | '\'' | '\\') || c.escape_debug().len() == 1)
+    {
+        format!("`{key}`")
+    } else {
+        shown(key)
+    }
 }
 
 fn check_key(v: &str) -> Result<(), String> {
@@ -925,10 +952,15 @@ fn check_email(v: &str) -> Result<(), String> {
 }
 
 /// AWS tag rules: keys 1-128 and values 0-256 characters of letters, digits, spaces and
-/// `_.:/=+-@`; keys starting with `aws:` are reserved.
+/// `_.:/=+-@`; keys starting with `aws:` are reserved. The text must also be in Unicode NFC
+/// without combining marks: OpenTofu/Terraform normalise string literals to NFC, so other
+/// forms would reach AWS changed (and two keys could silently merge), and AWS refuses marks.
 fn is_tag_text(v: &str) -> bool {
-    v.chars()
-        .all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
+    use unicode_normalization::{char::is_combining_mark, is_nfc};
+    is_nfc(v)
+        && v.chars().all(|c| {
+            (c.is_alphanumeric() && !is_combining_mark(c)) || c == ' ' || "_.:/=+-@".contains(c)
+        })
 }
 
 fn check_tag_key(v: &str) -> Result<(), String> {
@@ -939,7 +971,7 @@ fn check_tag_key(v: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{} is not a valid tag key; allowed: 1 to 128 letters, digits, spaces and _.:/=+-@",
+            "{} is not a valid tag key; allowed: 1 to 128 letters, digits, spaces and _.:/=+-@ (Unicode in NFC form, no combining marks)",
             shown(v)
         ))
     }
@@ -950,7 +982,7 @@ fn check_tag_value(v: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{} is not a valid tag value; allowed: up to 256 letters, digits, spaces and _.:/=+-@",
+            "{} is not a valid tag value; allowed: up to 256 letters, digits, spaces and _.:/=+-@ (Unicode in NFC form, no combining marks)",
             shown(v)
         ))
     }

@@ -91,7 +91,7 @@ pub fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
         if message == "duplicate key"
             && let Some(key) = e.span().and_then(|s| text.get(s))
         {
-            message = format!("duplicate key `{}`", key.trim());
+            message = format!("duplicate key {}", super::read::named(key.trim()));
         }
         SyntaxError {
             location: e.span().map(|s| index.locate(s.start)),
@@ -220,9 +220,14 @@ mod json {
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonNode, A::Error> {
             let mut entries: Vec<(Key, Node)> = Vec::new();
+            // A set, not a scan of `entries`: 100 000 keys fit in an inventory-sized file.
+            let mut names = std::collections::HashSet::new();
             while let Some(name) = map.next_key::<String>()? {
-                if entries.iter().any(|(k, _)| k.name == name) {
-                    return Err(de::Error::custom(format!("duplicate key `{name}`")));
+                if !names.insert(name.clone()) {
+                    return Err(de::Error::custom(format!(
+                        "duplicate key {}",
+                        crate::inventory::read::named(&name)
+                    )));
                 }
                 let JsonNode(value) = map.next_value()?;
                 let key = Key {
@@ -369,11 +374,16 @@ mod yaml {
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
             let mut entries: Vec<(Key, SpannedNode)> = Vec::new();
+            // A set, not a scan of `entries`: 100 000 keys fit in an inventory-sized file.
+            let mut names = std::collections::HashSet::new();
             while let Some(key) = map.next_key::<serde_saphyr::Spanned<KeyString>>()? {
                 let value = map.next_value::<SpannedNode>()?;
                 let name = key.value.0;
-                if entries.iter().any(|(k, _)| k.name == name) {
-                    return Err(de::Error::custom(format!("duplicate key `{name}`")));
+                if !names.insert(name.clone()) {
+                    return Err(de::Error::custom(format!(
+                        "duplicate key {}",
+                        crate::inventory::read::named(&name)
+                    )));
                 }
                 let key = Key {
                     name,

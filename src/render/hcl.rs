@@ -1,6 +1,6 @@
 //! A small HCL document writer that prints exactly the layout `tofu fmt` produces: two-space
 //! indents, `=` aligned across runs of single-line attributes, one blank line between top-level
-//! blocks. String literals are escaped by hcl-rs, so no inventory text can become code.
+//! blocks. String literals are escaped (`quote`), so no inventory text can become code.
 
 use std::fmt::Write;
 
@@ -71,10 +71,33 @@ pub fn file(header: &str, blocks: &[Block]) -> String {
     out
 }
 
-/// A string literal with hcl-rs's escaping.
+/// A string literal, escaped as hcl-rs escapes it (`"`, `\\`, control characters) but with
+/// every `${` and `%{` doubled: hcl-rs 0.20 (hcl-primitives' `escape_markers`) leaves a marker
+/// live after an earlier one when a `%` or `$` precedes it (`${a}%${path.cwd}` kept
+/// `%${path.cwd}` as an interpolation).
 pub fn quote(s: &str) -> String {
-    hcl::format::to_string(&hcl::Expression::String(s.to_string()))
-        .expect("formatting a string literal cannot fail")
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0'..='\u{1f}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 pub fn is_identifier(s: &str) -> bool {
@@ -83,7 +106,8 @@ pub fn is_identifier(s: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !matches!(s, "true" | "false" | "null")
+        // An object whose first key is a bare `for` is read as a `for` expression.
+        && !matches!(s, "true" | "false" | "null" | "for")
 }
 
 fn print_block(out: &mut String, block: &Block, indent: usize) {
@@ -248,6 +272,7 @@ mod tests {
             Expr::Map(vec![
                 ("Cost Center".into(), Expr::Str("${a}%{b}\"\\\n".into())),
                 ("null".into(), Expr::Str("v".into())),
+                ("for".into(), Expr::Str("w".into())),
             ]),
         );
         let text = file("#", &[block]);
@@ -256,5 +281,31 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(r#""null"        = "v""#), "{text}");
+        assert!(text.contains(r#""for"         = "w""#), "{text}");
+    }
+
+    #[test]
+    fn quote_escapes_every_marker_and_matches_hcl_rs_elsewhere() {
+        for (raw, quoted) in [
+            ("${a}%${path.cwd}", r#""$${a}%$${path.cwd}""#),
+            ("${a}$%{ if x }", r#""$${a}$%%{ if x }""#),
+            ("%%{b}$${c}", r#""%%%{b}$$${c}""#),
+            ("$$${", r#""$$$${""#),
+        ] {
+            assert_eq!(quote(raw), quoted);
+            assert_eq!(
+                hcl::parse(&format!("a = {quoted}"))
+                    .unwrap()
+                    .attributes()
+                    .next()
+                    .unwrap()
+                    .expr,
+                hcl::Expression::String(raw.into())
+            );
+        }
+        for s in ["plain", "a\"b\\c\n\r\t\u{1}\u{1f}\u{7f}é日", "$ % { } $%"] {
+            let hcl_rs = hcl::format::to_string(&hcl::Expression::String(s.into())).unwrap();
+            assert_eq!(quote(s), hcl_rs);
+        }
     }
 }
