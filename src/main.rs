@@ -32,42 +32,24 @@ enum Command {
     },
     /// Write the tree for an inventory (all files or none) and its manifest.
     Generate {
-        /// The inventory (.toml, .yaml, .yml or .json).
-        inventory: PathBuf,
-        /// Directory of the generated tree; created if missing.
-        #[arg(long)]
-        out: PathBuf,
-        /// Overwrite or delete generated files edited by hand, and allow removing accounts
-        /// or regions that were not retired first.
-        #[arg(long)]
-        force: bool,
-        /// Drop the `moved` blocks of earlier renames: only once every state that uses this
-        /// tree has applied them.
-        #[arg(long)]
-        forget_moves: bool,
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        changes: Changes,
     },
     /// Exit 0 when DIR holds exactly what generate would write, 1 with the differing files
     /// (missing, edited by hand, outdated, stale) otherwise, 2 on error. For CI.
     Check {
-        /// The inventory (.toml, .yaml, .yml or .json).
-        inventory: PathBuf,
-        /// Directory of the generated tree.
-        #[arg(long)]
-        out: PathBuf,
+        #[command(flatten)]
+        target: Target,
     },
-    /// Show, as a unified diff, what generate would change in DIR (coloured on a terminal).
+    /// Show, as a unified diff, what generate with the same flags would change in DIR
+    /// (coloured on a terminal); changes nothing.
     Diff {
-        /// The inventory (.toml, .yaml, .yml or .json).
-        inventory: PathBuf,
-        /// Directory of the generated tree.
-        #[arg(long)]
-        out: PathBuf,
-        /// Plan as `generate --force` would.
-        #[arg(long)]
-        force: bool,
-        /// Plan as `generate --forget-moves` would.
-        #[arg(long)]
-        forget_moves: bool,
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        changes: Changes,
     },
     /// Run the engine on a tree: init -backend=false, validate, fmt -check -recursive.
     Validate {
@@ -79,6 +61,38 @@ enum Command {
     },
 }
 
+/// The inventory and the tree that generate, check and diff work on.
+#[derive(clap::Args)]
+struct Target {
+    /// The inventory (.toml, .yaml, .yml or .json).
+    inventory: PathBuf,
+    /// Directory of the generated tree (generate creates it if missing).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// What generate (and diff, to show what generate would do) may change.
+#[derive(clap::Args)]
+struct Changes {
+    /// Overwrite or delete generated files edited by hand, and allow removing accounts or
+    /// regions that were not retired first.
+    #[arg(long)]
+    force: bool,
+    /// Drop the `moved` blocks of earlier renames: only once every state that uses this tree
+    /// has applied them.
+    #[arg(long)]
+    forget_moves: bool,
+}
+
+impl Changes {
+    fn options(&self) -> Options {
+        Options {
+            force: self.force,
+            forget_moves: self.forget_moves,
+        }
+    }
+}
+
 const EXIT_DIFFERENT: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
@@ -86,33 +100,13 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Init { path } => init(&path),
-        Command::Generate {
-            inventory,
-            out,
-            force,
-            forget_moves,
-        } => generate(
-            &inventory,
-            &out,
-            Options {
-                force,
-                forget_moves,
-            },
-        ),
-        Command::Check { inventory, out } => check(&inventory, &out),
-        Command::Diff {
-            inventory,
-            out,
-            force,
-            forget_moves,
-        } => diff(
-            &inventory,
-            &out,
-            Options {
-                force,
-                forget_moves,
-            },
-        ),
+        Command::Generate { target, changes } => {
+            generate(&target.inventory, &target.out, changes.options())
+        }
+        Command::Check { target } => check(&target.inventory, &target.out),
+        Command::Diff { target, changes } => {
+            diff(&target.inventory, &target.out, changes.options())
+        }
         Command::Validate { dir, engine } => validate(&dir, engine.as_deref()),
     }
 }

@@ -24,19 +24,7 @@ struct Allowed {
 }
 
 fn checkov() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("FANIN_CHECKOV").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(path));
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("CI is set but no checkov: run scripts/test or set FANIN_CHECKOV");
-    }
-    use std::io::Write;
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n{bar}\nSKIPPED: no checkov (set FANIN_CHECKOV or run scripts/test)\n{bar}",
-        bar = "*".repeat(70)
-    );
-    None
+    common::required_tool("FANIN_CHECKOV", "checkov")
 }
 
 fn allow_list() -> Vec<Allowed> {

@@ -42,18 +42,24 @@ pub fn fanin() -> assert_cmd::Command {
 /// skipped loudly on a developer machine and fail in CI (`CI` set): engine tests never skip
 /// silently. `scripts/test` installs the offline engine and sets `FANIN_ENGINE`.
 pub fn engine() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("FANIN_ENGINE").filter(|v| !v.is_empty()) {
+    required_tool("FANIN_ENGINE", "engine")
+}
+
+/// The executable named by `variable`; when it is unset, `None` after a loud notice on a
+/// developer machine, and a failure in CI (`CI` set), so that no test skips silently.
+pub fn required_tool(variable: &str, what: &str) -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os(variable).filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(path));
     }
     if std::env::var_os("CI").is_some() {
-        panic!("CI is set but no engine: run scripts/test or set FANIN_ENGINE");
+        panic!("CI is set but no {what}: run scripts/test or set {variable}");
     }
     // Straight to the process's stderr: the test harness captures `eprintln!` of tests that
     // pass, and a skip must be seen.
     use std::io::Write;
     let _ = writeln!(
         std::io::stderr(),
-        "\n{bar}\nSKIPPED: no engine (set FANIN_ENGINE or run scripts/test)\n{bar}",
+        "\n{bar}\nSKIPPED: no {what} (set {variable} or run scripts/test)\n{bar}",
         bar = "*".repeat(70)
     );
     None
