@@ -35,6 +35,8 @@ pub struct Generation {
     /// The whole tree, manifest included, sorted by path.
     pub files: Vec<render::GeneratedFile>,
     pub previous: Option<manifest::Manifest>,
+    /// What writing `files` would do to each file in the directory now.
+    pub changes: Vec<output::Change>,
     /// Refusals that `--force` turned into notes.
     pub forced: Vec<String>,
 }
@@ -49,9 +51,11 @@ pub fn plan_generation(
     let previous = output::read_manifest(out)?;
     let outcome = lifecycle::reconcile(&model, previous.as_ref(), options, inventory)?;
     let files = tree(&model, &outcome.moves);
+    let changes = output::plan(out, &files, previous.as_ref())?;
     Ok(Generation {
         files,
         previous,
+        changes,
         forced: outcome.forced,
     })
 }

@@ -158,9 +158,7 @@ fn generate(inventory: &Path, out: &Path, options: Options) -> ExitCode {
     for note in &generation.forced {
         eprintln!("warning: --force: {note}");
     }
-    let written = output::plan(out, &generation.files, generation.previous.as_ref())
-        .and_then(|changes| output::apply(out, &changes, options.force));
-    match written {
+    match output::apply(out, &generation.changes, options.force) {
         Ok(report) => {
             for path in &report.written {
                 println!("wrote   {}", out.join(path).display());
@@ -186,10 +184,7 @@ fn check(inventory: &Path, out: &Path) -> ExitCode {
         Ok(g) => g,
         Err(e) => return fail(e),
     };
-    let previous = generation.previous.as_ref();
-    let differences = output::plan(out, &generation.files, previous)
-        .and_then(|changes| output::differences(out, &changes, &generation.files, previous));
-    match differences {
+    match output::differences(out, &generation) {
         Ok(differences) if differences.is_empty() => {
             println!(
                 "{} is up to date with {}",
@@ -221,14 +216,9 @@ fn diff(inventory: &Path, out: &Path, options: Options) -> ExitCode {
         Ok(g) => g,
         Err(e) => return fail(e),
     };
-    match output::plan(out, &generation.files, generation.previous.as_ref()) {
-        Ok(changes) => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            print!("{}", output::unified_diff(&changes, color));
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(format!("error: {e}")),
-    }
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    print!("{}", output::unified_diff(&generation.changes, color));
+    ExitCode::SUCCESS
 }
 
 fn validate(dir: &Path, explicit: Option<&Path>) -> ExitCode {
