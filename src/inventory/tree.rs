@@ -162,8 +162,27 @@ pub fn parse_json(text: &str) -> Result<Node, SyntaxError> {
     Ok(node.0)
 }
 
+/// The keys already read in one table, for the JSON and YAML readers: both formats allow
+/// duplicate keys at the parser level, and an inventory must not.
+#[derive(Default)]
+struct UniqueKeys(std::collections::HashSet<String>);
+
+impl UniqueKeys {
+    /// A set, not a scan of the entries: 100 000 keys fit in an inventory-sized file.
+    fn insert<E: serde::de::Error>(&mut self, name: &str) -> Result<(), E> {
+        if self.0.insert(name.to_string()) {
+            Ok(())
+        } else {
+            Err(E::custom(format!(
+                "duplicate key {}",
+                crate::inventory::read::named(name)
+            )))
+        }
+    }
+}
+
 mod json {
-    use super::{Key, Node, Value};
+    use super::{Key, Node, UniqueKeys, Value};
     use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
     use std::fmt;
 
@@ -220,15 +239,9 @@ mod json {
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonNode, A::Error> {
             let mut entries: Vec<(Key, Node)> = Vec::new();
-            // A set, not a scan of `entries`: 100 000 keys fit in an inventory-sized file.
-            let mut names = std::collections::HashSet::new();
+            let mut names = UniqueKeys::default();
             while let Some(name) = map.next_key::<String>()? {
-                if !names.insert(name.clone()) {
-                    return Err(de::Error::custom(format!(
-                        "duplicate key {}",
-                        crate::inventory::read::named(&name)
-                    )));
-                }
+                names.insert(&name)?;
                 let JsonNode(value) = map.next_value()?;
                 let key = Key {
                     name,
@@ -279,7 +292,7 @@ fn yaml_message(rendered: &str) -> String {
 /// YAML nodes read through serde-saphyr's `Spanned`, which carries the line and column of
 /// every value.
 mod yaml {
-    use super::{Key, Node, Value};
+    use super::{Key, Node, UniqueKeys, Value};
     use crate::diagnostics::Location;
     use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
     use std::fmt;
@@ -374,17 +387,11 @@ mod yaml {
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw, A::Error> {
             let mut entries: Vec<(Key, SpannedNode)> = Vec::new();
-            // A set, not a scan of `entries`: 100 000 keys fit in an inventory-sized file.
-            let mut names = std::collections::HashSet::new();
+            let mut names = UniqueKeys::default();
             while let Some(key) = map.next_key::<serde_saphyr::Spanned<KeyString>>()? {
                 let value = map.next_value::<SpannedNode>()?;
                 let name = key.value.0;
-                if !names.insert(name.clone()) {
-                    return Err(de::Error::custom(format!(
-                        "duplicate key {}",
-                        crate::inventory::read::named(&name)
-                    )));
-                }
+                names.insert(&name)?;
                 let key = Key {
                     name,
                     location: location(key.referenced),
