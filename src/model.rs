@@ -3,7 +3,9 @@
 //! the model and never looks at the inventory again.
 
 use crate::diagnostics::{Collector, Diagnostics};
-use crate::inventory::{self, Access as InventoryAccess, IntakeBus, Inventory, Status};
+use crate::inventory::{
+    self, Access as InventoryAccess, DeadLetterQueueEncryption, IntakeBus, Inventory, Status,
+};
 use crate::regions;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -30,6 +32,8 @@ pub struct Model {
     /// Every cross-account target (and the hub's topic targets) parks what it cannot
     /// deliver in an encrypted dead-letter queue.
     pub dead_letter_queues: bool,
+    /// How those queues are encrypted.
+    pub dead_letter_queue_encryption: QueueEncryption,
     /// Every account (hub first, then members by key) with its lifecycle, for the record of
     /// what was generated and for telling renames and removals apart on the next run.
     pub accounts: Vec<Account>,
@@ -61,6 +65,25 @@ pub struct Hub {
     pub create_analyzer: bool,
     /// The topic is encrypted with a customer-managed KMS key.
     pub encrypt_topic: bool,
+}
+
+/// How dead-letter queues are encrypted at rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueEncryption {
+    /// SSE-SQS: SQS-managed keys, no charge, no key policy (the default).
+    SqsManaged,
+    /// SSE-KMS: a customer-managed key (the hub's, and one per spoke).
+    CustomerManagedKey,
+}
+
+impl QueueEncryption {
+    /// The modules' `dead_letter_queue_encryption` value.
+    pub fn module_value(self) -> &'static str {
+        match self {
+            QueueEncryption::SqsManaged => "sse-sqs",
+            QueueEncryption::CustomerManagedKey => "sse-kms",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,14 +296,9 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
 
     let intake_bus_arn =
         format!("arn:{partition}:events:{hub_region}:{hub_id}:event-bus/{intake_bus_name}");
-    let policy_len = bus_policy_len(
-        &name_prefix,
-        partition,
-        &intake_bus_arn,
-        &member_account_ids,
-    );
+    let policy_len = bus_policy_len(partition, &intake_bus_arn, &member_account_ids);
     if policy_len > BUS_POLICY_QUOTA {
-        let fit = members_that_fit(&name_prefix, partition, &intake_bus_arn);
+        let fit = members_that_fit(partition, &intake_bus_arn);
         d.report(
             "members",
             None,
@@ -325,6 +343,10 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
         member_account_ids,
         tags,
         dead_letter_queues: inv.settings.dead_letter_queues.unwrap_or(true),
+        dead_letter_queue_encryption: match inv.settings.dead_letter_queue_encryption {
+            Some(DeadLetterQueueEncryption::SseKms) => QueueEncryption::CustomerManagedKey,
+            Some(DeadLetterQueueEncryption::SseSqs) | None => QueueEncryption::SqsManaged,
+        },
         accounts,
     })
 }
@@ -338,29 +360,30 @@ fn intake_bus_name(name_prefix: &str, use_default_bus: bool) -> String {
     }
 }
 
-/// One member's statement as EventBridge stores it for an `aws_cloudwatch_event_permission`
-/// (statement id as in modules/hub/main.tf).
-fn member_statement(name_prefix: &str, partition: &str, bus_arn: &str, account_id: &str) -> String {
+/// The intake bus policy as modules/hub/main.tf writes it (`aws_cloudwatch_event_bus_policy`,
+/// `jsonencode` output: no spaces), with `members` in its principal array.
+fn bus_policy(partition: &str, bus_arn: &str, members: &[String]) -> String {
+    let principals: Vec<String> = members
+        .iter()
+        .map(|id| format!(r#""arn:{partition}:iam::{id}:root""#))
+        .collect();
     format!(
-        r#"{{"Sid":"{name_prefix}-member-{account_id}","Effect":"Allow","Principal":{{"AWS":"arn:{partition}:iam::{account_id}:root"}},"Action":"events:PutEvents","Resource":"{bus_arn}"}}"#
+        r#"{{"Statement":[{{"Action":"events:PutEvents","Effect":"Allow","Principal":{{"AWS":[{}]}},"Resource":"{bus_arn}","Sid":"MemberAccountsPutEvents"}}],"Version":"2012-10-17"}}"#,
+        principals.join(",")
     )
 }
 
 /// Length of the whole bus policy for these members.
-fn bus_policy_len(name_prefix: &str, partition: &str, bus_arn: &str, members: &[String]) -> usize {
-    let envelope = r#"{"Version":"2012-10-17","Statement":[]}"#.len();
-    let statements: usize = members
-        .iter()
-        .map(|id| member_statement(name_prefix, partition, bus_arn, id).len())
-        .sum();
-    envelope + statements + members.len().saturating_sub(1)
+fn bus_policy_len(partition: &str, bus_arn: &str, members: &[String]) -> usize {
+    bus_policy(partition, bus_arn, members).len()
 }
 
-fn members_that_fit(name_prefix: &str, partition: &str, bus_arn: &str) -> usize {
-    let envelope = r#"{"Version":"2012-10-17","Statement":[]}"#.len();
-    // Every statement has the same length: account ids are all 12 digits.
-    let one = member_statement(name_prefix, partition, bus_arn, "000000000000").len() + 1;
-    (BUS_POLICY_QUOTA - envelope + 1) / one
+fn members_that_fit(partition: &str, bus_arn: &str) -> usize {
+    // Every principal has the same length (account ids are all 12 digits), plus a comma
+    // between two of them.
+    let envelope = bus_policy_len(partition, bus_arn, &[]);
+    let one = bus_policy_len(partition, bus_arn, &["000000000000".to_string()]) - envelope;
+    (BUS_POLICY_QUOTA - envelope + 1) / (one + 1)
 }
 
 #[cfg(test)]
@@ -374,23 +397,38 @@ mod tests {
     }
 
     #[test]
-    fn policy_length_counts_commas_between_statements() {
+    fn policy_length_counts_commas_between_principals() {
         let arn = "arn:aws:events:us-east-1:111111111111:event-bus/fanin-intake";
-        let one = bus_policy_len("fanin", "aws", arn, &["222222222222".into()]);
-        let two = bus_policy_len(
-            "fanin",
-            "aws",
-            arn,
-            &["222222222222".into(), "333333333333".into()],
-        );
-        assert_eq!(
-            two - one,
-            one - r#"{"Version":"2012-10-17","Statement":[]}"#.len() + 1
-        );
-        let fit = members_that_fit("fanin", "aws", arn);
+        let none = bus_policy_len("aws", arn, &[]);
+        let one = bus_policy_len("aws", arn, &["222222222222".into()]);
+        let two = bus_policy_len("aws", arn, &["222222222222".into(), "333333333333".into()]);
+        let principal = r#""arn:aws:iam::222222222222:root""#.len();
+        assert_eq!(one - none, principal);
+        assert_eq!(two - one, principal + 1);
+        let fit = members_that_fit("aws", arn);
         let ids: Vec<String> = (0..fit).map(|i| format!("{i:012}")).collect();
-        assert!(bus_policy_len("fanin", "aws", arn, &ids) <= BUS_POLICY_QUOTA);
+        assert!(bus_policy_len("aws", arn, &ids) <= BUS_POLICY_QUOTA);
         let ids: Vec<String> = (0..=fit).map(|i| format!("{i:012}")).collect();
-        assert!(bus_policy_len("fanin", "aws", arn, &ids) > BUS_POLICY_QUOTA);
+        assert!(bus_policy_len("aws", arn, &ids) > BUS_POLICY_QUOTA);
+    }
+
+    #[test]
+    fn bus_policy_is_the_json_the_hub_module_writes() {
+        let arn = "arn:aws:events:us-east-1:111111111111:event-bus/fanin-intake";
+        let policy: serde_json::Value =
+            serde_json::from_str(&bus_policy("aws", arn, &["222222222222".into()])).unwrap();
+        assert_eq!(
+            policy,
+            serde_json::json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "MemberAccountsPutEvents",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ["arn:aws:iam::222222222222:root"]},
+                    "Action": "events:PutEvents",
+                    "Resource": arn,
+                }],
+            })
+        );
     }
 }

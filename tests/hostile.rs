@@ -1065,7 +1065,14 @@ impl Breakage {
                     1 => (
                         table(doc, "settings")?,
                         "settings.".into(),
-                        &["name_prefix", "role_name", "external_id", "create_analyzer"],
+                        &[
+                            "name_prefix",
+                            "role_name",
+                            "external_id",
+                            "create_analyzer",
+                            "dead_letter_queues",
+                            "dead_letter_queue_encryption",
+                        ],
                     ),
                     2 => (
                         table(doc, "hub")?,
@@ -1085,7 +1092,7 @@ impl Breakage {
                     3 => (
                         table(doc, "notify")?,
                         "notify.".into(),
-                        &["emails", "topic_name"],
+                        &["emails", "topic_name", "encrypt_topic"],
                     ),
                     _ => {
                         let (t, path) = target(doc, Target::Member(*which))?;
@@ -1428,7 +1435,7 @@ fn breakage() -> BoxedStrategy<Breakage> {
         .prop_filter("a valid bus", |b| b != "default" && b != "dedicated")
         .prop_map(Breakage::IntakeBus),
         Just(Breakage::NoMembers),
-        (80usize..120).prop_map(Breakage::TooManyMembers),
+        (400usize..450).prop_map(Breakage::TooManyMembers),
     ]
     .boxed()
 }
@@ -2083,6 +2090,9 @@ fn accepted_trees_are_fmt_canonical_and_valid_on_the_engine() {
                             if !ok {
                                 failures.push(report);
                                 break;
+                            }
+                            if args[0] == "init" {
+                                common::report_provider("hostile tree validate", dir);
                             }
                         }
                     }

@@ -1147,12 +1147,12 @@ fn build(inv: &Inventory) -> Result<fanin::model::Model, Diagnostics> {
 
 #[test]
 fn rejects_bus_policy_over_the_eventbridge_quota_saying_how_many_members_fit() {
-    let d = build(&with_members(60)).expect_err("60 members exceed the bus policy quota");
-    let d = one(d.0, "60 members");
+    let d = build(&with_members(400)).expect_err("400 members exceed the bus policy quota");
+    let d = one(d.0, "400 members");
     assert_eq!(d.field, "members", "{d}");
     assert!(
         d.message
-            .contains("60 members need an intake bus policy of "),
+            .contains("400 members need an intake bus policy of "),
         "{d}"
     );
     assert!(
@@ -1160,7 +1160,8 @@ fn rejects_bus_policy_over_the_eventbridge_quota_saying_how_many_members_fit() {
         "{d}"
     );
     let fit = members_that_fit(&d);
-    assert!((40..60).contains(&fit), "{fit} members fit? {d}");
+    // One principal ARN and a comma per member in one statement: about 300.
+    assert!((250..350).contains(&fit), "{fit} members fit? {d}");
 
     build(&with_members(fit)).unwrap_or_else(|d| panic!("{fit} members should fit:\n{d}"));
     let over = build(&with_members(fit + 1)).expect_err("one more member is over the quota");
@@ -1182,15 +1183,13 @@ fn members_that_fit(d: &Diagnostic) -> usize {
 }
 
 #[test]
-fn a_longer_name_prefix_fits_fewer_members() {
+fn a_longer_partition_name_fits_fewer_members() {
+    // Every member's principal names the partition (`arn:aws-us-gov:iam::...`).
     let fit_of = |inv: &Inventory| members_that_fit(&build(inv).expect_err("over quota").0[0]);
-    let short = with_members(80);
-    let mut long = short.clone();
-    long.settings.name_prefix = Some(Spanned {
-        value: "a".repeat(20),
-        location: None,
-    });
-    assert!(fit_of(&long) < fit_of(&short));
+    let commercial = with_members(400);
+    let mut gov = commercial.clone();
+    gov.hub.region.value = "us-gov-west-1".to_string();
+    assert!(fit_of(&gov) < fit_of(&commercial));
 }
 
 #[test]

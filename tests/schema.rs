@@ -308,7 +308,7 @@ fn modules_and_generated_trees_use_only_the_aws_6x_schema() {
         "provider aws",
         "data aws_partition",
         "resource aws_cloudwatch_event_bus",
-        "resource aws_cloudwatch_event_permission",
+        "resource aws_cloudwatch_event_bus_policy",
         "resource aws_cloudwatch_event_rule",
         "resource aws_cloudwatch_event_target",
         "resource aws_iam_role",

@@ -34,6 +34,16 @@ pub struct Settings {
     pub external_id: Option<Spanned<String>>,
     pub create_analyzer: Option<bool>,
     pub dead_letter_queues: Option<bool>,
+    pub dead_letter_queue_encryption: Option<DeadLetterQueueEncryption>,
+}
+
+/// How dead-letter queues are encrypted at rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadLetterQueueEncryption {
+    /// SQS-managed keys (SSE-SQS): no charge, no key policy.
+    SseSqs,
+    /// A customer-managed KMS key per account and region (SSE-KMS).
+    SseKms,
 }
 
 /// How fanin's providers reach an account, when the inventory says so for that account.

@@ -4,7 +4,8 @@
 
 use super::tree::{Key, Node, Value};
 use super::{
-    Access, Hub, IntakeBus, Inventory, Member, Notify, SUPPORTED_VERSION, Settings, Spanned, Status,
+    Access, DeadLetterQueueEncryption, Hub, IntakeBus, Inventory, Member, Notify,
+    SUPPORTED_VERSION, Settings, Spanned, Status,
 };
 use crate::diagnostics::{Collector, Location};
 use crate::regions;
@@ -106,6 +107,15 @@ fn settings(node: &Node, d: &mut Collector) -> Option<Settings> {
         external_id: t.checked_string("external_id", d, check_external_id),
         create_analyzer: t.bool("create_analyzer", d),
         dead_letter_queues: t.bool("dead_letter_queues", d),
+        dead_letter_queue_encryption: t
+            .checked_string("dead_letter_queue_encryption", d, |v| match v {
+                "sse-sqs" | "sse-kms" => Ok(()),
+                _ => Err("unknown encryption; allowed: \"sse-sqs\" (SQS-managed keys, the default: no charge) or \"sse-kms\" (a customer-managed KMS key in every account and region that has a queue: 1 USD a month each, up to 3 with rotations)".into()),
+            })
+            .map(|s| match s.value.as_str() {
+                "sse-kms" => DeadLetterQueueEncryption::SseKms,
+                _ => DeadLetterQueueEncryption::SseSqs,
+            }),
     };
     t.finish(
         &[
@@ -114,6 +124,7 @@ fn settings(node: &Node, d: &mut Collector) -> Option<Settings> {
             "external_id",
             "create_analyzer",
             "dead_letter_queues",
+            "dead_letter_queue_encryption",
         ],
         d,
     );

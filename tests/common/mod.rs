@@ -65,6 +65,53 @@ pub fn required_tool(variable: &str, what: &str) -> Option<PathBuf> {
     None
 }
 
+/// The hashicorp/aws version that `init` selected in `dir` (from its `.terraform.lock.hcl`).
+pub fn aws_provider_version(dir: &Path) -> String {
+    let lock = dir.join(".terraform.lock.hcl");
+    let text = fs::read_to_string(&lock)
+        .unwrap_or_else(|e| panic!("{}: {e} (did init run there?)", lock.display()));
+    let body = hcl::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", lock.display()));
+    let block = body
+        .blocks()
+        .find(|b| {
+            b.identifier.as_str() == "provider"
+                && b.labels.first().map(|l| l.as_str())
+                    == Some("registry.terraform.io/hashicorp/aws")
+        })
+        .unwrap_or_else(|| panic!("{}: no hashicorp/aws provider", lock.display()));
+    match block
+        .body
+        .attributes()
+        .find(|a| a.key.as_str() == "version")
+    {
+        Some(hcl::Attribute {
+            expr: hcl::Expression::String(version),
+            ..
+        }) => version.clone(),
+        other => panic!("{}: unexpected version {other:?}", lock.display()),
+    }
+}
+
+/// Says, on the test process's own stderr (the harness captures `eprintln!`), which
+/// hashicorp/aws an engine step ran on in `dir`, and checks it is the one the installed
+/// engine promises (`FANIN_AWS_PROVIDER_VERSION`, the newest in the machine's mirror).
+pub fn report_provider(what: &str, dir: &Path) {
+    let version = aws_provider_version(dir);
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "engine step `{what}` ran on hashicorp/aws {version}"
+    );
+    if let Some(expected) = std::env::var_os("FANIN_AWS_PROVIDER_VERSION").filter(|v| !v.is_empty())
+    {
+        assert_eq!(
+            version,
+            expected.to_string_lossy(),
+            "{what}: init chose hashicorp/aws {version}, not the mirror's newest"
+        );
+    }
+}
+
 /// Generates the tree for `inventory` into `out` with the binary; panics unless it exits 0.
 pub fn generate(inventory: &Path, out: &Path) {
     fanin()

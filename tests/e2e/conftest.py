@@ -1,6 +1,7 @@
-"""Session set-up of the end-to-end suite: one fresh moto server and one fresh working directory
-(inventory, tree, engine state) per pytest session, so that moto's state and the engine's
-state always start empty together. The steps in test_lifecycle.py run in order and share it.
+"""Set-up of the end-to-end suite: one fresh moto server and one fresh working directory
+(inventory, tree, engine state) per scenario (test module: test_lifecycle.py,
+test_upgrade.py), so that moto's state and the engine's state always start empty together.
+The steps of a scenario run in file order and share it.
 
 Nothing is ever skipped: a missing engine, fanin binary or moto is a failure.
 """
@@ -16,7 +17,7 @@ import pytest
 import harness as h
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def world(tmp_path_factory):
     engine = os.environ.get("FANIN_ENGINE", "")
     if not engine or not Path(engine).is_file():
@@ -71,6 +72,14 @@ class World:
         # account -> {(region, key ARN)}: keys an apply scheduled for deletion (they stay listed)
         self.pending_keys: dict[str, set] = {}
 
+    def record_provider(self) -> None:
+        """After init: the hashicorp/aws version the engine chose, which must be the one the
+        installed engine promises (FANIN_AWS_PROVIDER_VERSION, the newest in the mirror)."""
+        version = h.aws_provider_version(self.tree)
+        _providers.add(version)
+        expected = os.environ.get("FANIN_AWS_PROVIDER_VERSION")
+        assert not expected or version == expected, f"init chose hashicorp/aws {version}, not {expected}"
+
     def write_inventory(self, text: str) -> None:
         self.text = text
         self.inventory.write_text(text)
@@ -82,6 +91,7 @@ class World:
 # ---------------------------------------------------------------- ordered steps, loud failures
 _failed: dict[str, str] = {}
 _durations: list[tuple[str, float]] = []
+_providers: set[str] = set()  # every hashicorp/aws version an engine step ran on
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -112,6 +122,8 @@ def pytest_configure(config):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     total = time.monotonic() - config._e2e_started
     tr = terminalreporter
+    tr.section("fanin e2e provider")
+    tr.write_line(f"every engine step ran on hashicorp/aws {', '.join(sorted(_providers)) or '(none: no step ran init)'}")
     tr.section("fanin e2e timings")
     for name, seconds in _durations:
         tr.write_line(f"{seconds:7.1f}s  {name}")

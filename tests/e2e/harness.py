@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +32,12 @@ EXAMPLE = REPO / "examples" / "multi-region" / "fanin.toml"
 # assuming its role would land.
 REGIONS = ("eu-west-1", "us-east-1", "ap-northeast-1")
 MOTO_DEFAULT_ACCOUNT = "123456789012"
-NEW_MEMBER = ("dev", "555555555555", ["eu-west-1", "us-east-1"])
+# Ten members added in one apply (step 4): the bus policy must list every one of them, which
+# one aws_cloudwatch_event_permission per member could not promise (parallel PutPermission
+# calls keep only the last statement). One of them in two regions.
+NEW_MEMBERS = [("dev", "555555555555", ["eu-west-1", "us-east-1"])] + [
+    (f"team{i}", f"6666666666{i:02d}", ["eu-west-1"]) for i in range(1, 10)
+]
 
 # Names of what the test adds for itself (never fanin's).
 TEST_ONLY_TF = "e2e_test_only.tf"
@@ -316,7 +322,19 @@ class Expected:
     keys: dict[str, str] = field(default_factory=dict)
     members: set[str] = field(default_factory=set)  # active member ids
     dead_letter: bool = True  # [settings] dead_letter_queues (default true)
+    # [settings] dead_letter_queue_encryption (default "sse-sqs": SQS-managed keys, no KMS key)
+    dead_letter_encryption: str = "sse-sqs"
     encrypt_topic: bool = True  # [notify] encrypt_topic (default true)
+
+    @property
+    def queues_use_keys(self) -> bool:
+        """Dead-letter queues encrypted with customer-managed keys (sse-kms)."""
+        return self.dead_letter and self.dead_letter_encryption == "sse-kms"
+
+    @property
+    def hub_key(self) -> bool:
+        """The hub has a key: for the topic, or for its dead-letter queue."""
+        return self.encrypt_topic or self.queues_use_keys
 
     @property
     def intake_bus(self) -> str:
@@ -387,6 +405,7 @@ def expected_from(text: str) -> Expected:
         hub_region=hub["region"],
         topic=inv["notify"]["topic_name"],
         dead_letter=inv["settings"].get("dead_letter_queues", True),
+        dead_letter_encryption=inv["settings"].get("dead_letter_queue_encryption", "sse-sqs"),
         encrypt_topic=inv["notify"].get("encrypt_topic", True),
     )
     e.keys[hub["account_id"]] = hub.get("name", "hub")
@@ -485,6 +504,14 @@ resource "aws_sns_topic_subscription" "e2e_findings" {{
 """
 
 
+def aws_provider_version(tree: Path) -> str:
+    """The hashicorp/aws version `init` selected in `tree` (its .terraform.lock.hcl)."""
+    lock = (tree / ".terraform.lock.hcl").read_text()
+    m = re.search(r'provider "registry\.terraform\.io/hashicorp/aws" \{\s*version\s*=\s*"([^"]+)"', lock)
+    assert m, f"no hashicorp/aws in the lock file:\n{lock}"
+    return m.group(1)
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -548,7 +575,7 @@ class Aws:
     def snapshot(self, accounts: list[str]) -> dict[str, dict]:
         """What exists per account, in every region of REGIONS: buses other than `default`, rules
         with their targets (retry policy, dead-letter queue), bus policies, SNS topics
-        (subscriptions, key, policy), SQS queues (key, policy, retention), KMS keys (state,
+        (subscriptions, key, policy), SQS queues (key or SSE-SQS, policy, retention), KMS keys (state,
         rotation, policy, deletion date) and aliases other than the reserved `alias/aws/*`, IAM
         roles with their inline and attached policies. (moto creates each region's default bus
         itself; the test's IAM user is scaffolding.)"""
@@ -598,6 +625,7 @@ class Aws:
                     a["queues"][(region, url.rsplit("/", 1)[-1])] = {
                         "arn": attrs["QueueArn"],
                         "kms": attrs.get("KmsMasterKeyId") or None,
+                        "sse_sqs": attrs.get("SqsManagedSseEnabled") == "true",
                         "policy": json.loads(attrs["Policy"]) if attrs.get("Policy") else None,
                         "retention": int(attrs["MessageRetentionPeriod"]),
                     }
@@ -669,6 +697,90 @@ def poll_queue(sqs, queue_url: str, seconds: float) -> list[dict]:
     return [json.loads(m["Body"]) for m in poll_messages(sqs, queue_url, seconds)]
 
 
+# --------------------------------------------------------------------------- findings
+def finding(account: str, deleted: bool) -> tuple[str, dict]:
+    """An Access Analyzer finding event of `account` (its id, and a PutEvents entry)."""
+    finding_id = str(uuid.uuid4())
+    bucket = f"arn:aws:s3:::e2e-shared-{finding_id[:8]}"
+    detail = {
+        "version": "1.0",
+        "id": finding_id,
+        "status": "ACTIVE",
+        "resourceType": "AWS::S3::Bucket",
+        "resource": bucket,
+        "accountId": account,
+        "principal": {"AWS": "999999999999"},
+        "action": ["s3:GetObject"],
+        "isPublic": False,
+        "isDeleted": deleted,
+    }
+    entry = {
+        "Source": "aws.access-analyzer",
+        "DetailType": "Access Analyzer Finding",
+        "Detail": json.dumps(detail),
+        "Resources": [bucket],
+    }
+    return finding_id, entry
+
+
+def every_sender(e: "Expected") -> list[tuple[str, str]]:
+    """Every (account, region) whose findings must reach the hub: each spoke (members and the
+    hub's extra regions) and the hub's home region (its local rule)."""
+    senders = {(e.hub_id, e.hub_region)}
+    for account, regions in e.spokes.items():
+        senders |= {(account, region) for region in regions}
+    return sorted(senders)
+
+
+def assert_findings_arrive(aws: "Aws", e: "Expected", senders: list[tuple[str, str]],
+                           deleted_from: tuple[str, str] | None = None) -> None:
+    """Puts one finding on the default bus of each sender (and a deleted one on
+    `deleted_from`'s) and asserts that exactly those that are not deleted reach the hub topic
+    (the test queue subscribed to it), once each, with the sender's account and region."""
+    sqs = aws.client(e.hub_id, "sqs", e.hub_region)
+    queue = sqs.get_queue_url(QueueName=TEST_QUEUE)["QueueUrl"]
+    assert poll_queue(sqs, queue, 1) == [], "the test queue is not empty before the step"
+
+    wanted: dict[str, tuple[str, str]] = {}
+    for account, region in senders:
+        fid, entry = finding(account, deleted=False)
+        r = aws.client(account, "events", region).put_events(Entries=[entry])
+        assert r["FailedEntryCount"] == 0, r
+        wanted[fid] = (account, region)
+    deleted_id = None
+    if deleted_from:
+        deleted_id, entry = finding(deleted_from[0], deleted=True)
+        r = aws.client(deleted_from[0], "events", deleted_from[1]).put_events(Entries=[entry])
+        assert r["FailedEntryCount"] == 0, r
+
+    messages: list[dict] = []
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(messages) < len(wanted):
+        messages += poll_queue(sqs, queue, 1)
+    messages += poll_queue(sqs, queue, 3)  # room for a late duplicate or a deleted finding
+
+    arrived: dict[str, list[dict]] = {}
+    for m in messages:
+        assert m.get("TopicArn") == e.topic_arn, f"not from the hub topic: {m}"
+        event = json.loads(m["Message"])
+        arrived.setdefault(event["detail"]["id"], []).append(event)
+    assert deleted_id is None or deleted_id not in arrived, "a finding with isDeleted true reached the hub topic"
+    assert set(arrived) == set(wanted), (
+        f"missing: {sorted(wanted[i] for i in set(wanted) - set(arrived))}, "
+        f"unexpected: {sorted(set(arrived) - set(wanted))}"
+    )
+    for fid, (account, region) in wanted.items():
+        events = arrived[fid]
+        assert len(events) == 1, f"finding from {account}/{region} arrived {len(events)} times"
+        event = events[0]
+        assert event["account"] == account, f"event from {account} says account {event['account']}"
+        assert event["detail"]["accountId"] == account
+        assert event["region"] == region
+        assert event["source"] == "aws.access-analyzer"
+        assert event["detail-type"] == "Access Analyzer Finding"
+        assert event["detail"]["isDeleted"] is False
+
+
 # --------------------------------------------------------------------------- expectations
 FINDING_PATTERN = {
     "source": ["aws.access-analyzer"],
@@ -685,8 +797,9 @@ EVENTS = {"Service": "events.amazonaws.com"}
 OWN_KEY = "a key of this account and region"
 
 
-def trust_policy(account: str) -> dict:
-    """The only trust a spoke role may have: EventBridge, acting for the role's own account."""
+def trust_policy(account: str, rule_arn: str) -> dict:
+    """The only trust a spoke role may have: EventBridge, acting for the role's own account's
+    forwarding rule (EventBridge's confused-deputy page: aws:SourceArn is the rule ARN)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -694,7 +807,10 @@ def trust_policy(account: str) -> dict:
                 "Effect": "Allow",
                 "Principal": EVENTS,
                 "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnEquals": {"aws:SourceArn": rule_arn},
+                },
             }
         ],
     }
@@ -708,18 +824,34 @@ def put_events_policy(bus_arn: str) -> dict:
     }
 
 
-def topic_policy(e: Expected) -> dict:
-    """The only grant on the topic: EventBridge publishing for the hub's two finding rules."""
+def bus_policy(e: Expected, members) -> dict:
+    """The intake bus's one policy: every active member's root may put events on it."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "FindingRulesPublish",
+                "Sid": "MemberAccountsPutEvents",
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{m}:root" for m in sorted(members)]},
+                "Action": "events:PutEvents",
+                "Resource": e.intake_arn,
+            }
+        ],
+    }
+
+
+def topic_policy(e: Expected) -> dict:
+    """The only grant on the topic: EventBridge publishing. AWS documents no Condition for it
+    ("You can't use Condition blocks in Amazon SNS topic policies for EventBridge")."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EventBridgePublishes",
                 "Effect": "Allow",
                 "Principal": EVENTS,
                 "Action": "sns:Publish",
                 "Resource": e.topic_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": e.hub_rule_arns}},
             }
         ],
     }
@@ -742,30 +874,42 @@ def queue_policy(queue_arn: str, rules: str | list[str]) -> dict:
     }
 
 
-def key_policy(account: str, sid: str, rules: str | list[str]) -> dict:
+# EventBridge's statements in a key policy, exactly as AWS documents them for each service
+# pair, without conditions: the SNS developer guide's for an encrypted topic, the SQS
+# developer guide's for an encrypted queue.
+TOPIC_KEY_STATEMENT = {
+    "Sid": "EventBridgePublishesToEncryptedTopic",
+    "Effect": "Allow",
+    "Principal": EVENTS,
+    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+    "Resource": "*",
+}
+QUEUE_KEY_STATEMENT = {
+    "Sid": "EventBridgeSendsToEncryptedQueue",
+    "Effect": "Allow",
+    "Principal": EVENTS,
+    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+    "Resource": "*",
+}
+
+
+def key_policy(account: str, topic: bool, queue: bool) -> dict:
     """A module's key policy: the account administers it (through its own IAM policies);
-    EventBridge may only encrypt with it (what SNS/SQS ask of a sender), for the rule(s) whose
-    deliveries it protects."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AccountAdministersKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": sid,
-                "Effect": "Allow",
-                "Principal": EVENTS,
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"aws:SourceArn": rules}},
-            },
-        ],
-    }
+    EventBridge gets the documented statement for each kind of thing the key encrypts."""
+    statements = [
+        {
+            "Sid": "AccountAdministersKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    if topic:
+        statements.append(TOPIC_KEY_STATEMENT)
+    if queue:
+        statements.append(QUEUE_KEY_STATEMENT)
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def e2e_queue_policy(e: Expected) -> dict:
@@ -788,7 +932,7 @@ def queue_policy_for_sns(queue_arn: str, topic_arn: str) -> dict:
     }
 
 
-def live_key(account: str, sid: str, rules: str | list[str]) -> dict:
+def live_key(account: str, topic: bool, queue: bool) -> dict:
     return {
         "state": "Enabled",
         "manager": "CUSTOMER",
@@ -796,38 +940,13 @@ def live_key(account: str, sid: str, rules: str | list[str]) -> dict:
         "usage": "ENCRYPT_DECRYPT",
         "rotation": True,
         "policy_names": ["default"],
-        "policy": canonical_policy(key_policy(account, sid, rules)),
+        "policy": canonical_policy(key_policy(account, topic, queue)),
     }
 
 
 def pending_key() -> dict:
     return {"state": "PendingDeletion", "manager": "CUSTOMER", "spec": "SYMMETRIC_DEFAULT",
             "usage": "ENCRYPT_DECRYPT", "deletion_in_days": KEY_DELETION_DAYS}
-
-
-def bus_statement(e: Expected, member: str) -> tuple:
-    return (
-        f"{e.prefix}-member-{member}",
-        "Allow",
-        json.dumps({"AWS": f"arn:aws:iam::{member}:root"}, sort_keys=True),
-        "events:PutEvents",
-        e.intake_arn,
-        "null",
-    )
-
-
-def normalize_bus_policy(policy: dict) -> list[tuple]:
-    return sorted(
-        (
-            s.get("Sid"),
-            s.get("Effect"),
-            json.dumps(s.get("Principal"), sort_keys=True),
-            s.get("Action"),
-            s.get("Resource"),
-            json.dumps(s.get("Condition"), sort_keys=True),
-        )
-        for s in policy.get("Statement", [])
-    )
 
 
 def canonical_policy(policy: dict | None) -> dict | None:
@@ -863,8 +982,13 @@ def spoke_resources(e: Expected) -> tuple[str, ...]:
         "aws_iam_role_policy.put_events_on_hub_bus",
     )
     if e.dead_letter:
-        out += ("aws_sqs_queue.dead_letter[0]", "aws_sqs_queue_policy.dead_letter[0]", "aws_kms_key.dead_letter[0]")
+        out += ("aws_sqs_queue.dead_letter[0]", "aws_sqs_queue_policy.dead_letter[0]")
+    if e.queues_use_keys:
+        out += ("aws_kms_key.dead_letter[0]",)
     return out
+
+
+BUS_POLICY_ADDRESS = "module.hub.aws_cloudwatch_event_bus_policy.intake[0]"
 
 
 def hub_addresses(e: Expected, emails: list[str]) -> set[str]:
@@ -874,12 +998,13 @@ def hub_addresses(e: Expected, emails: list[str]) -> set[str]:
         "module.hub.aws_sns_topic.findings",
         "module.hub.aws_sns_topic_policy.findings",
     }
-    out |= {permission_address(m) for m in e.members}
+    if e.members:
+        out.add(BUS_POLICY_ADDRESS)
     out |= {f'module.hub.aws_sns_topic_subscription.email["{m}"]' for m in emails}
     for key in e.hub_rules():
         out |= {f'module.hub.aws_cloudwatch_event_rule.finding["{key}"]',
                 f'module.hub.aws_cloudwatch_event_target.findings_topic["{key}"]'}
-    if e.encrypt_topic or e.dead_letter:
+    if e.hub_key:
         out.add("module.hub.aws_kms_key.hub[0]")
     if e.dead_letter:
         out |= {"module.hub.aws_sqs_queue.dead_letter[0]", "module.hub.aws_sqs_queue_policy.dead_letter[0]"}
@@ -911,27 +1036,33 @@ def expected_snapshot(
                          "dlq": e.hub_dlq_arn if e.dead_letter else None}],
         }
     if e.members:
-        hub["bus_policies"][(e.hub_region, e.intake_bus)] = sorted(bus_statement(e, m) for m in e.members)
+        hub["bus_policies"][(e.hub_region, e.intake_bus)] = canonical_policy(bus_policy(e, e.members))
     queue_arn = f"arn:aws:sqs:{e.hub_region}:{e.hub_id}:{TEST_QUEUE}"
     hub["topics"][e.topic_arn] = {
         "subscriptions": sorted([("email", m) for m in emails] + [("sqs", queue_arn)]),
         "kms": OWN_KEY if e.encrypt_topic else None,
         "policy": canonical_policy(topic_policy(e)),
     }
+    # The test's own queue sets no encryption: new queues get SSE-SQS by default (AWS's
+    # default since 2022, which moto and hashicorp/aws 5.x follow).
     hub["queues"][(e.hub_region, TEST_QUEUE)] = {
-        "kms": None, "policy": canonical_policy(e2e_queue_policy(e)), "retention": SQS_DEFAULT_RETENTION,
+        "kms": None, "sse_sqs": True, "policy": canonical_policy(e2e_queue_policy(e)),
+        "retention": SQS_DEFAULT_RETENTION,
     }
     users = []
     if e.encrypt_topic:
         users.append(f"sns:{e.topic}")
     if e.dead_letter:
-        users.append(f"sqs:{e.hub_dlq}")
+        if e.queues_use_keys:
+            users.append(f"sqs:{e.hub_dlq}")
         hub["queues"][(e.hub_region, e.hub_dlq)] = {
-            "kms": OWN_KEY, "policy": canonical_policy(queue_policy(e.hub_dlq_arn, e.hub_rule_arns)),
+            "kms": OWN_KEY if e.queues_use_keys else None,
+            "sse_sqs": not e.queues_use_keys,
+            "policy": canonical_policy(queue_policy(e.hub_dlq_arn, e.hub_rule_arns)),
             "retention": DLQ_RETENTION,
         }
     if users:
-        hub["kms_keys"][(e.hub_region, key_label(users))] = live_key(e.hub_id, "FindingRulesEncrypt", e.hub_rule_arns)
+        hub["kms_keys"][(e.hub_region, key_label(users))] = live_key(e.hub_id, e.encrypt_topic, e.queues_use_keys)
     for account, regions in e.spokes.items():
         a = snap[account]
         for region in regions:
@@ -946,17 +1077,17 @@ def expected_snapshot(
                      "retry": RETRY_POLICY, "dlq": e.spoke_dlq_arn(account, region) if e.dead_letter else None}
                 ],
             }
-            a["roles"][role] = {"trust": trust_policy(account), "policies": [put_events_policy(e.intake_arn)],
+            a["roles"][role] = {"trust": trust_policy(account, rule_arn), "policies": [put_events_policy(e.intake_arn)],
                                 "attached": []}
             if e.dead_letter:
                 a["queues"][(region, e.spoke_dlq)] = {
-                    "kms": OWN_KEY,
+                    "kms": OWN_KEY if e.queues_use_keys else None,
+                    "sse_sqs": not e.queues_use_keys,
                     "policy": canonical_policy(queue_policy(e.spoke_dlq_arn(account, region), rule_arn)),
                     "retention": DLQ_RETENTION,
                 }
-                a["kms_keys"][(region, key_label([f"sqs:{e.spoke_dlq}"]))] = live_key(
-                    account, "RuleEncryptsDeadLetters", rule_arn
-                )
+            if e.queues_use_keys:
+                a["kms_keys"][(region, key_label([f"sqs:{e.spoke_dlq}"]))] = live_key(account, False, True)
     for account, keys in (pending or {}).items():
         for region, arn in keys:
             snap[account]["kms_keys"][(region, ("pending deletion", arn))] = pending_key()
@@ -968,8 +1099,8 @@ def key_label(users: list[str]) -> tuple:
 
 
 def comparable(snap: dict[str, dict]) -> dict[str, dict]:
-    """Listing -> the shape of expected_snapshot. Policy names are dropped, bus policies sorted,
-    other policies made order-insensitive (canonical_policy). KMS key ids are random, so a
+    """Listing -> the shape of expected_snapshot. Policy names are dropped, policies made
+    order-insensitive (canonical_policy). KMS key ids are random, so a
     live key is named by what it encrypts in its account and region (the queues and topics
     whose KmsMasterKeyId is its ARN), and a queue's or topic's key becomes OWN_KEY when it is the
     ARN of a live key listed in the same account and region (anything else stays as it is and
@@ -977,7 +1108,7 @@ def comparable(snap: dict[str, dict]) -> dict[str, dict]:
     out = {}
     for account, a in snap.items():
         b = dict(a)
-        b["bus_policies"] = {k: normalize_bus_policy(v) for k, v in a["bus_policies"].items()}
+        b["bus_policies"] = {k: canonical_policy(v) for k, v in a["bus_policies"].items()}
         b["roles"] = {
             name: {"trust": r["trust"], "policies": list(r["policies"].values()), "attached": r["attached"]}
             for name, r in a["roles"].items()
@@ -993,8 +1124,8 @@ def comparable(snap: dict[str, dict]) -> dict[str, dict]:
             return OWN_KEY if (region, kms) in live else kms
 
         b["queues"] = {
-            (region, name): {"kms": resolve(region, q["kms"]), "policy": canonical_policy(q["policy"]),
-                             "retention": q["retention"]}
+            (region, name): {"kms": resolve(region, q["kms"]), "sse_sqs": q["sse_sqs"],
+                             "policy": canonical_policy(q["policy"]), "retention": q["retention"]}
             for (region, name), q in a["queues"].items()
         }
         b["topics"] = {
@@ -1030,24 +1161,33 @@ def live_keys(snap: dict[str, dict]) -> dict[str, set]:
 def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
     """Least privilege of the policies moto stores (the applied ones), checked from the wiring
     that exists rather than from expected_snapshot: whom each policy may let in follows from
-    which rule targets what. Empty when every grant is as narrow as fanin promises:
+    which rule targets what. Empty when every grant is as narrow as fanin promises and as AWS
+    documents for each service pair:
 
-    - a bus policy exists only on the intake bus; one statement per active member
-      (`arn:aws:iam::<member>:root`), `events:PutEvents` only, on the intake bus, unconditioned;
-    - every IAM role is trusted only by events.amazonaws.com for its own account, has one inline
-      statement (`events:PutEvents` on the intake bus) and no attached policy, and is the role
-      of a rule target in its account;
-    - every topic (and every queue but the test's own) accepts only events.amazonaws.com, only
-      `sns:Publish` (`sqs:SendMessage`) on itself, only with `aws:SourceArn` = exactly the rules
-      that target it (that use it as dead-letter queue);
-    - every live key is rotated and its policy has exactly the account's own root
-      (`kms:*`) and events.amazonaws.com with `kms:Decrypt` + `kms:GenerateDataKey` only, with
-      `aws:SourceArn` = exactly the rules whose targets deliver to something it encrypts."""
+    - a bus policy exists only on the intake bus; its principals are exactly the active
+      members (`arn:aws:iam::<member>:root`), `events:PutEvents` only, on the intake bus,
+      unconditioned;
+    - every IAM role is trusted only by events.amazonaws.com for its own account
+      (`aws:SourceAccount`) and the one rule whose target uses it (`aws:SourceArn`), has one
+      inline statement (`events:PutEvents` on the intake bus) and no attached policy;
+    - every topic accepts only events.amazonaws.com, only `sns:Publish` on itself, with no
+      Condition (AWS: none can be used there), and only if a rule targets it;
+    - every queue but the test's own accepts only events.amazonaws.com, only `sqs:SendMessage`
+      on itself, only with `aws:SourceArn` = exactly the rules that use it as dead-letter queue;
+    - every live key is rotated, encrypts something, and its policy has exactly the account's
+      own root (`kms:*`) and, for EventBridge, exactly the documented statement of each kind of
+      thing it encrypts (topic: `kms:GenerateDataKey*` + `kms:Decrypt`; queue: `kms:Decrypt` +
+      `kms:GenerateDataKey`), without conditions."""
     problems: list[str] = []
 
     def actions(statement: dict) -> set[str]:
         a = statement.get("Action")
         return {a} if isinstance(a, str) else set(a or [])
+
+    def principals(statement: dict) -> list[str]:
+        p = statement.get("Principal")
+        aws = p.get("AWS") if isinstance(p, dict) else p
+        return [aws] if isinstance(aws, str) else list(aws or [])
 
     def source_arns(statement: dict) -> set[str] | None:
         cond = statement.get("Condition")
@@ -1064,19 +1204,20 @@ def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
         for t in rule["targets"]
     ]
 
-    def service_only(where: str, policy: dict | None, action: str, resource: str, rules: set[str]) -> None:
+    def service_only(where: str, policy: dict | None, action: str, resource: str) -> list[dict]:
+        """The statements of a policy that must only let EventBridge do `action` on itself."""
         if policy is None:
             problems.append(f"{where}: no policy")
-            return
-        for st in policy.get("Statement", []):
+            return []
+        statements = policy.get("Statement", [])
+        if not statements:
+            problems.append(f"{where}: a policy without statements")
+        for st in statements:
             if st.get("Effect") != "Allow" or st.get("Principal") != EVENTS:
                 problems.append(f"{where}: a statement for someone other than EventBridge: {st}")
             if actions(st) != {action} or st.get("Resource") != resource:
                 problems.append(f"{where}: grants {sorted(actions(st))} on {st.get('Resource')}, want {action} on itself")
-            if source_arns(st) != rules:
-                problems.append(f"{where}: aws:SourceArn {sorted(source_arns(st) or ['<none>'])}, want the rules {sorted(rules)}")
-        if not policy.get("Statement"):
-            problems.append(f"{where}: a policy without statements")
+        return statements
 
     for account, a in snap.items():
         # Bus policies: only the intake bus, only the members, only PutEvents.
@@ -1085,68 +1226,69 @@ def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
             if (account, region, bus) != (e.hub_id, e.hub_region, e.intake_bus):
                 problems.append(f"{where}: a bus policy outside the hub's intake bus")
                 continue
-            principals = []
+            members = []
             for st in policy.get("Statement", []):
-                principal = (st.get("Principal") or {}).get("AWS", "") if isinstance(st.get("Principal"), dict) else st.get("Principal")
-                m = re.fullmatch(r"arn:aws:iam::(\d{12}):root", principal or "")
-                principals.append(m.group(1) if m else principal)
+                for principal in principals(st):
+                    m = re.fullmatch(r"arn:aws:iam::(\d{12}):root", principal or "")
+                    members.append(m.group(1) if m else principal)
                 if st.get("Effect") != "Allow" or actions(st) != {"events:PutEvents"} or st.get("Resource") != e.intake_arn:
                     problems.append(f"{where}: grants more than PutEvents on the intake bus: {st}")
                 if st.get("Condition"):
                     problems.append(f"{where}: a conditioned statement: {st}")
-            if sorted(principals) != sorted(e.members):
-                problems.append(f"{where}: principals {sorted(principals)}, want the active members {sorted(e.members)}")
+            if sorted(members) != sorted(e.members):
+                problems.append(f"{where}: principals {sorted(members)}, want the active members {sorted(e.members)}")
         if account == e.hub_id and e.members and (e.hub_region, e.intake_bus) not in a["bus_policies"]:
             problems.append(f"{account}: the intake bus has no policy, members cannot deliver")
 
         # Roles.
         for name, role in a["roles"].items():
             where = f"{account} role {name}"
-            if role["trust"] != trust_policy(account):
+            rules = [rule for rule, _, _, role_arn in wiring if role_arn == role["arn"]]
+            if len(rules) != 1:
+                problems.append(f"{where}: used by the targets of {rules}, want exactly one rule")
+            elif role["trust"] != trust_policy(account, rules[0]):
                 problems.append(f"{where}: trust {role['trust']}")
             if list(role["policies"].values()) != [put_events_policy(e.intake_arn)]:
                 problems.append(f"{where}: inline policies {role['policies']}")
             if role["attached"]:
                 problems.append(f"{where}: attached policies {role['attached']}")
-            if role["arn"] not in {w[3] for w in wiring}:
-                problems.append(f"{where}: no rule target uses it")
 
-        # Topics and queues.
+        # Topics: EventBridge may publish, unconditioned (AWS documents no Condition there).
         for arn, topic in a["topics"].items():
-            publishers = {rule for rule, target, _, _ in wiring if target == arn}
-            service_only(f"{account} topic {arn}", topic["policy"], "sns:Publish", arn, publishers)
+            where = f"{account} topic {arn}"
+            if not any(target == arn for _, target, _, _ in wiring):
+                problems.append(f"{where}: no rule targets it")
+            for st in service_only(where, topic["policy"], "sns:Publish", arn):
+                if st.get("Condition"):
+                    problems.append(f"{where}: a Condition, which AWS says EventBridge cannot meet: {st}")
+
+        # Queues: EventBridge may send, only for the rules that use the queue.
         for (region, name), queue in a["queues"].items():
             if (account, region, name) == (e.hub_id, e.hub_region, TEST_QUEUE):
                 continue  # the test's own queue (sns.amazonaws.com for the topic), not fanin's
+            where = f"{account} queue {region}/{name}"
             senders = {rule for rule, _, dlq, _ in wiring if dlq == queue["arn"]}
             if not senders:
-                problems.append(f"{account} queue {region}/{name}: no rule uses it as dead-letter queue")
-            service_only(f"{account} queue {region}/{name}", queue["policy"], "sqs:SendMessage", queue["arn"], senders)
+                problems.append(f"{where}: no rule uses it as dead-letter queue")
+            for st in service_only(where, queue["policy"], "sqs:SendMessage", queue["arn"]):
+                if source_arns(st) != senders:
+                    problems.append(f"{where}: aws:SourceArn {sorted(source_arns(st) or ['<none>'])}, "
+                                    f"want the rules {sorted(senders)}")
 
-        # Keys.
+        # Keys: the account administers, EventBridge gets exactly the documented statements.
         for (region, arn), key in a["kms_keys"].items():
             if key["state"] == "PendingDeletion":
                 continue
             where = f"{account} key {region} {arn}"
-            encrypted = {q["arn"] for q in a["queues"].values() if q["kms"] == arn}
-            encrypted |= {t for t, topic in a["topics"].items() if topic["kms"] == arn}
-            users = {rule for rule, target, dlq, _ in wiring if target in encrypted or dlq in encrypted}
+            topics = any(topic["kms"] == arn for topic in a["topics"].values())
+            queues = any(q["kms"] == arn for q in a["queues"].values())
+            if not (topics or queues):
+                problems.append(f"{where}: encrypts nothing")
             if not key["rotation"]:
                 problems.append(f"{where}: rotation off")
-            statements = key["policy"].get("Statement", [])
-            admin = [st for st in statements if st.get("Principal") == {"AWS": f"arn:aws:iam::{account}:root"}]
-            service = [st for st in statements if st.get("Principal") == EVENTS]
-            if len(admin) + len(service) != len(statements) or len(admin) != 1 or len(service) != 1:
-                problems.append(f"{where}: principals other than the account's root and EventBridge: {statements}")
-                continue
-            if admin[0].get("Effect") != "Allow" or actions(admin[0]) != {"kms:*"} or admin[0].get("Condition"):
-                problems.append(f"{where}: the account's statement is {admin[0]}")
-            st = service[0]
-            if st.get("Effect") != "Allow" or actions(st) != {"kms:Decrypt", "kms:GenerateDataKey"} or st.get("Resource") != "*":
-                problems.append(f"{where}: EventBridge may {sorted(actions(st))}, want kms:Decrypt and kms:GenerateDataKey")
-            if not users or source_arns(st) != users:
-                problems.append(f"{where}: aws:SourceArn {sorted(source_arns(st) or ['<none>'])}, "
-                                f"want the rules delivering to what it encrypts {sorted(users)}")
+            want = key_policy(account, topics, queues)
+            if canonical_policy(key["policy"]) != canonical_policy(want):
+                problems.append(f"{where}: policy {key['policy']}, want {want}")
     return problems
 
 
@@ -1202,5 +1344,3 @@ def spoke_addresses(module: str, e: Expected) -> set[str]:
     return {f"module.{module}.{r}" for r in spoke_resources(e)}
 
 
-def permission_address(account: str) -> str:
-    return f'module.hub.aws_cloudwatch_event_permission.member["{account}"]'

@@ -30,6 +30,19 @@ the dead-letter queues beside it):
    ERROR_CODE and ERROR_MESSAGE; a target without a DeadLetterConfig drops it. Nothing in fanin
    or in the tree knows about the marker.
 
+Two more places where moto 5.2.5 departs from what AWS documents, and the upgrade scenario
+(test_upgrade.py) would otherwise see moto, not AWS:
+
+4. PutPermission with a whole `Policy` (what `aws_cloudwatch_event_bus_policy` sends) merges
+   the new statements into the bus's old ones in moto; on AWS the policy given replaces the
+   bus's policy. The hashicorp/aws documentation of aws_cloudwatch_event_bus_policy says so:
+   "incompatible with the EventBridge permission resource (aws_cloudwatch_event_permission)
+   and will overwrite permissions". The extension replaces the statements.
+5. SetQueueAttributes drops the queue's access policy in moto whenever the call does not name
+   `Policy` (moto sets it to the absent value); on AWS the call changes only the attributes it
+   names (SQS API reference, SetQueueAttributes). The extension keeps the policy when the call
+   does not name it.
+
 Everything else (other target types, input transformers on them, pattern matching) stays
 moto's. Like moto, the extension enforces no authorization: no bus, queue, topic or key policy
 and no target role is evaluated, which is why the suite asserts those on the plan JSON and on
@@ -47,11 +60,14 @@ import sys
 import threading
 
 from moto.events import models as events_models
+from moto.sqs import models as sqs_models
 from moto.utilities.arns import parse_arn
 
 MOTO_VERSION = "5.2.5"
 
 _moto_send_to_targets = events_models.Rule.send_to_targets
+_moto_add_policy = events_models.EventBus.add_policy
+_moto_set_queue_attributes = sqs_models.Queue._set_attributes
 
 
 def _kind(target: dict) -> str | None:
@@ -142,6 +158,20 @@ def _forward_to_bus(arn, event: dict) -> None:  # noqa: ANN001
             rule.send_to_targets(copy.deepcopy(event))
 
 
+def _replace_bus_policy(self, policy: dict) -> None:  # noqa: ANN001
+    """(4.) EventBus.add_policy as AWS does it: the policy given is the bus's whole policy."""
+    self.remove_statements()
+    _moto_add_policy(self, policy)
+
+
+def _set_queue_attributes(self, attributes: dict, now: float | None = None) -> None:  # noqa: ANN001
+    """(5.) Queue._set_attributes that leaves the access policy alone unless it is named."""
+    policy = getattr(self, "policy", None)
+    _moto_set_queue_attributes(self, attributes, now)
+    if "Policy" not in attributes:
+        self.policy = policy
+
+
 def install() -> None:
     """Applies the extension (idempotent)."""
     import moto
@@ -152,6 +182,8 @@ def install() -> None:
             "check moto.events.models.Rule.send_to_targets and update it"
         )
     events_models.Rule.send_to_targets = _send_to_targets
+    events_models.EventBus.add_policy = _replace_bus_policy
+    sqs_models.Queue._set_attributes = _set_queue_attributes
 # ============================ end of the test-only extension ============================
 
 

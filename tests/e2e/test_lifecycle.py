@@ -9,103 +9,25 @@ The steps run in file order and share one session (see conftest.py). Run with sc
 from __future__ import annotations
 
 import json
-import time
-import tomllib
-import uuid
 
 import pytest
 
 import harness as h
+import steps
 
 pytestmark = pytest.mark.step
 
 HUB, PROD, STAGING, SANDBOX = "111111111111", "222222222222", "333333333333", "444444444444"
-NEW_KEY, NEW_ID, NEW_REGIONS = h.NEW_MEMBER
-ALL_ACCOUNTS = [HUB, PROD, STAGING, SANDBOX, NEW_ID, h.MOTO_DEFAULT_ACCOUNT]
+NEW_IDS = [account for _, account, _ in h.NEW_MEMBERS]
+ALL_ACCOUNTS = [HUB, PROD, STAGING, SANDBOX, *NEW_IDS, h.MOTO_DEFAULT_ACCOUNT]
 
 
 # ------------------------------------------------------------------------------ helpers
-def emails(w) -> list[str]:
-    return tomllib.loads(w.text)["notify"]["emails"]
-
-
 def assert_landed(w, why: str) -> None:
-    """Every listed account holds exactly what the inventory says, nothing more (keys that an
-    earlier apply scheduled for deletion included), and every applied policy is as narrow as
-    the wiring that exists allows."""
-    assert w.expected.dead_letter and w.expected.encrypt_topic, "the scenario runs with the defaults"
-    want = h.expected_snapshot(w.expected, ALL_ACCOUNTS, emails(w), w.pending_keys)
-    listing = w.aws.snapshot(ALL_ACCOUNTS)
-    diff = h.snapshot_diff(h.comparable(listing), want)
-    assert not diff, f"{why}: what exists in moto differs from the inventory:\n{diff}"
-    problems = h.least_privilege_problems(listing, w.expected)
-    assert not problems, f"{why}: applied policies grant more than needed:\n" + "\n".join(problems)
-    w.listing = listing
-
-
-def providers(w) -> list[dict]:
-    return h.parse_providers((w.tree / "providers.tf").read_text())
-
-
-def assert_test_files_untouched(w) -> None:
-    """fanin never deletes or rewrites a file it did not write."""
-    for name, digest in w.test_files.items():
-        path = w.tree / name
-        assert path.is_file(), f"fanin deleted {name}, a file it did not write"
-        assert h.sha256(path) == digest, f"fanin rewrote {name}, a file it did not write"
-
-
-def write_test_files(w) -> None:
-    """The override file (regenerated when the aliases change: it is the test's own file) and
-    the test-only resources, with their hashes recorded; then `init`."""
-    provs = providers(w)
-    # Every alias is pinned to exactly one account: allowed_account_ids is what proves each
-    # alias landed in its own account during plan/apply.
-    for p in provs:
-        assert len(p["accounts"]) == 1, p
-        assert p["profile"] or p["assume_role"], f"{p['alias']}: neither assume_role nor profile"
-    ensure_profiles(w, provs)
-    hub_alias = next(
-        p["alias"] for p in provs if p["accounts"] == [w.expected.hub_id] and p["region"] == w.expected.hub_region
-    )
-    (w.tree / h.OVERRIDE_TF).write_text(h.override_text(provs, w.moto.url))
-    (w.tree / h.TEST_ONLY_TF).write_text(h.extra_resources_text(hub_alias))
-    w.test_files = {name: h.sha256(w.tree / name) for name in (h.OVERRIDE_TF, h.TEST_ONLY_TF)}
-    # As users do after generate: a new module block (a new spoke) needs init.
-    w.engine("init", "-input=false", "-no-color")
-
-
-def ensure_profiles(w, provs: list[dict]) -> None:
-    """Profile-based aliases (the sandbox) get their keys from the test's shared credentials
-    file. No assume_role override is needed: the keys belong to an IAM user that the test
-    creates in that account in moto, and moto attributes requests signed with them to it."""
-    for p in provs:
-        name = p["profile"]
-        if not name or name in w.profiles:
-            continue
-        account = p["accounts"][0]
-        key, secret = w.aws.profile_keys(account, h.SANDBOX_USER)
-        creds = w.home / "aws" / "credentials"
-        creds.write_text(
-            creds.read_text() + f"[{name}]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"
-        )
-        w.profiles[name] = account
-
-
-def regenerate(w, text: str) -> h.Run:
-    w.write_inventory(text)
-    r = w.generate()
-    assert r.rc == 0, f"fanin generate failed:\n{r.describe()}"
-    assert_test_files_untouched(w)
-    w.expected = h.expected_from(text)
-    return r
-
-
-def expected_aliases(e: h.Expected) -> set[str]:
-    out = {f"{e.keys[e.hub_id]}_{e.hub_region.replace('-', '_')}"}
-    for account, regions in e.spokes.items():
-        out |= {f"{e.keys[account]}_{r.replace('-', '_')}" for r in regions}
-    return out
+    """steps.assert_landed over every account this scenario uses, with the defaults."""
+    e = w.expected
+    assert e.dead_letter and e.encrypt_topic and e.dead_letter_encryption == "sse-sqs", "the scenario runs with the defaults"
+    steps.assert_landed(w, ALL_ACCOUNTS, why)
 
 
 # ------------------------------------------------------------------------------ step 0
@@ -130,10 +52,10 @@ def test_01_generate_and_apply_lands_in_the_right_accounts(world):
     assert r.rc == 0, r.describe()
     w.expected = h.expected_from(w.text)
 
-    provs = providers(w)
-    assert {p["alias"] for p in provs} == expected_aliases(w.expected)
+    provs = steps.providers(w)
+    assert {p["alias"] for p in provs} == steps.expected_aliases(w.expected)
     assert any(p["profile"] for p in provs), "the example should exercise a profile-based alias"
-    write_test_files(w)
+    steps.write_test_files(w)
 
     plan, _ = w.engine.plan_json(w.plans / "step1.tfplan")
     w.plan_json["step1"] = plan
@@ -142,17 +64,19 @@ def test_01_generate_and_apply_lands_in_the_right_accounts(world):
     assert not [a for a in actions["create"] if "accessanalyzer" in a], "analyzers are switched off for moto"
 
     # Exactly the hub, every spoke and the test's own three resources: with the example's
-    # 3 members, 2 emails, dead-letter queues and an encrypted topic, 15 in the hub (bus, 3
-    # permissions, topic, topic policy, 2 subscriptions, 2 rules, 2 targets, key, queue, queue
-    # policy) + 7 spokes x 7 (rule, target, role, role policy, queue, queue policy, key) + 3 = 67.
-    want = h.hub_addresses(w.expected, emails(w)) | h.TEST_ONLY_ADDRESSES
+    # 3 members, 2 emails, dead-letter queues (SSE-SQS) and an encrypted topic, 13 in the hub
+    # (bus, bus policy, topic, topic policy, 2 subscriptions, 2 rules, 2 targets, key, queue,
+    # queue policy) + 7 spokes x 6 (rule, target, role, role policy, queue, queue policy) + 3
+    # = 58: no key in any spoke.
+    want = h.hub_addresses(w.expected, steps.emails(w)) | h.TEST_ONLY_ADDRESSES
     for module in w.expected.spoke_modules():
         want |= h.spoke_addresses(module, w.expected)
     assert actions["create"] == want, (
         f"the first plan's creates differ: missing {sorted(want - actions['create'])}, "
         f"unexpected {sorted(actions['create'] - want)}"
     )
-    assert len(want) == 67, len(want)
+    assert len(want) == 58, len(want)
+    assert not [a for a in actions["create"] if a.startswith("module.spoke_") and ".aws_kms_key." in a]
 
     w.engine("apply", "-input=false", "-no-color", str(w.plans / "step1.tfplan"))
     assert_landed(w, "after the first apply")
@@ -175,32 +99,36 @@ def test_02b_plan_json_grants_only_members_and_only_put_events(world):
 
 def assert_grants(first: dict, second: dict, e: h.Expected) -> None:
     modules = e.spoke_modules()
+    assert not e.queues_use_keys, "the scenario runs with SSE-SQS queues"
 
     for plan in (first, second):
-        other = [a for a, rc in h.managed_changes(plan).items() if rc["type"] == "aws_cloudwatch_event_bus_policy"]
-        assert not other, f"another way to grant access to a bus: {other}"
+        other = [a for a, rc in h.managed_changes(plan).items() if rc["type"] == "aws_cloudwatch_event_permission"]
+        assert not other, f"bus permissions beside the bus policy (they overwrite each other): {other}"
 
-    # Bus permissions: one per listed member, PutEvents only, on the intake bus, unconditioned.
+    # The bus policy: one document on the intake bus, unknown in plan 1 (the bus does not
+    # exist yet), and in plan 2 exactly PutEvents for the listed members, unconditioned.
     for plan in (first, second):
-        perms = {a: rc for a, rc in h.managed_changes(plan).items() if rc["type"] == "aws_cloudwatch_event_permission"}
-        assert all(a.startswith("module.hub.") for a in perms), sorted(perms)
-        principals = {rc["change"]["after"]["principal"] for rc in perms.values()}
-        assert principals == e.members, f"bus permissions for {sorted(principals)}, members are {sorted(e.members)}"
-        assert e.hub_id not in principals and "*" not in principals
-        for a, rc in perms.items():
-            after = rc["change"]["after"]
-            assert after["action"] == "events:PutEvents", (a, after)
-            assert after["event_bus_name"] == e.intake_bus, (a, after)
-            assert not after.get("condition"), (a, after)
+        policies = [a for a, rc in h.managed_changes(plan).items() if rc["type"] == "aws_cloudwatch_event_bus_policy"]
+        assert policies == [h.BUS_POLICY_ADDRESS], policies
+    assert h.managed_changes(first)[h.BUS_POLICY_ADDRESS]["change"]["after_unknown"].get("policy") is True
+    values = {r["address"]: r["values"] for r in h.planned_resources(second)}
+    bus_policy = values[h.BUS_POLICY_ADDRESS]
+    assert bus_policy["event_bus_name"] == e.intake_bus, bus_policy
+    assert h.canonical_policy(json.loads(bus_policy["policy"])) == h.canonical_policy(h.bus_policy(e, e.members))
 
-    # Spoke roles: trusted by EventBridge only, for their own account only (known in plan 1).
+    # Spoke roles: trusted by EventBridge only, for their own account's forwarding rule only.
+    # The rule's ARN does not exist in plan 1: the trust must be unknown there, never a literal.
     roles = {a: rc for a, rc in h.managed_changes(first).items() if rc["type"] == "aws_iam_role"}
     assert {a.split(".")[1] for a in roles} == set(modules)
     for a, rc in roles.items():
-        account, region = modules[a.split(".")[1]]
-        trust = json.loads(rc["change"]["after"]["assume_role_policy"])
-        assert trust == h.trust_policy(account), (a, trust)
+        _, region = modules[a.split(".")[1]]
+        assert rc["change"]["after_unknown"].get("assume_role_policy") is True, (a, rc["change"])
         assert rc["change"]["after"]["name"] == e.role_name(region)
+    for r in h.planned_resources(second):
+        if r["type"] == "aws_iam_role":
+            account, region = modules[r["address"].split(".")[1]]
+            trust = json.loads(r["values"]["assume_role_policy"])
+            assert trust == h.trust_policy(account, e.spoke_rule_arn(account, region)), (r["address"], trust)
 
     # Role policies: in plan 1 the bus ARN does not exist yet, so the policy must be unknown
     # (computed from the bus), never a literal; in plan 2 it is exactly PutEvents on the bus.
@@ -226,36 +154,39 @@ def assert_grants(first: dict, second: dict, e: h.Expected) -> None:
 
 
 def assert_emitted_delivery_policies(first: dict, second: dict, e: h.Expected) -> None:
-    """The topic, dead-letter queue and key policies fanin's modules emit: in plan 1 they
-    depend on rule ARNs that do not exist yet, so they must be unknown (never a literal); in
-    plan 2 each is exactly its expected statements, every target retries as documented and
-    parks failures in its own account's queue, encrypted with its own key."""
+    """The topic, dead-letter queue and key policies fanin's modules emit. The topic and queue
+    policies name their topic, queue and rules, which do not exist in plan 1: they must be
+    unknown there (never a literal). The hub key's policy names only the account and the
+    service, so it is exact from plan 1 on. In plan 2 each is exactly its documented form,
+    every target retries as documented and parks failures in its own account's queue,
+    encrypted with SQS-managed keys; no spoke has a key."""
     unknown = 0
     for a, rc in h.managed_changes(first).items():
-        if rc["type"] in {"aws_sns_topic_policy", "aws_sqs_queue_policy", "aws_kms_key"} and a.startswith("module."):
+        if rc["type"] in {"aws_sns_topic_policy", "aws_sqs_queue_policy"} and a.startswith("module."):
             assert rc["change"]["after_unknown"].get("policy") is True, (a, rc["change"])
             unknown += 1
-    # the topic policy, the hub's key and queue policy, and a key and queue policy per spoke
-    assert unknown == 3 + 2 * len(e.spoke_modules()), unknown
+    # the topic policy, the hub's queue policy, and a queue policy per spoke
+    assert unknown == 2 + len(e.spoke_modules()), unknown
+    hub_key = "module.hub.aws_kms_key.hub[0]"
+    first_key = h.managed_changes(first)[hub_key]["change"]["after"]
+    assert h.canonical_policy(json.loads(first_key["policy"])) == h.canonical_policy(h.key_policy(e.hub_id, True, False))
 
     values = {r["address"]: r["values"] for r in h.planned_resources(second)}
+    assert not [a for a in values if ".aws_kms_key." in a and a != hub_key], "a key other than the hub's"
 
     def policy(address: str) -> dict:
         return h.canonical_policy(json.loads(values[address]["policy"]))
 
-    def key_settings(address: str) -> None:
-        v = values[address]
-        assert v["enable_key_rotation"] is True and v["deletion_window_in_days"] == h.KEY_DELETION_DAYS, (address, v)
-        assert v["key_usage"] == "ENCRYPT_DECRYPT" and v["customer_master_key_spec"] == "SYMMETRIC_DEFAULT", (address, v)
-
-    hub_key = "module.hub.aws_kms_key.hub[0]"
+    v = values[hub_key]
+    assert v["enable_key_rotation"] is True and v["deletion_window_in_days"] == h.KEY_DELETION_DAYS, v
+    assert v["key_usage"] == "ENCRYPT_DECRYPT" and v["customer_master_key_spec"] == "SYMMETRIC_DEFAULT", v
+    assert policy(hub_key) == h.canonical_policy(h.key_policy(e.hub_id, True, False))
     assert policy("module.hub.aws_sns_topic_policy.findings") == h.canonical_policy(h.topic_policy(e))
-    assert policy(hub_key) == h.canonical_policy(h.key_policy(e.hub_id, "FindingRulesEncrypt", e.hub_rule_arns))
-    key_settings(hub_key)
     assert values["module.hub.aws_sns_topic.findings"]["kms_master_key_id"] == values[hub_key]["arn"]
     dlq = values["module.hub.aws_sqs_queue.dead_letter[0]"]
-    assert (dlq["name"], dlq["arn"], dlq["kms_master_key_id"], dlq["message_retention_seconds"]) == (
-        e.hub_dlq, e.hub_dlq_arn, values[hub_key]["arn"], h.DLQ_RETENTION), dlq
+    # (an unset kms_master_key_id reads back as "")
+    assert (dlq["name"], dlq["arn"], dlq["sqs_managed_sse_enabled"], dlq["kms_master_key_id"] or None,
+            dlq["message_retention_seconds"]) == (e.hub_dlq, e.hub_dlq_arn, True, None, h.DLQ_RETENTION), dlq
     assert policy("module.hub.aws_sqs_queue_policy.dead_letter[0]") == h.canonical_policy(
         h.queue_policy(e.hub_dlq_arn, e.hub_rule_arns))
     for key in e.hub_rules():
@@ -266,13 +197,10 @@ def assert_emitted_delivery_policies(first: dict, second: dict, e: h.Expected) -
         m = f"module.{module}"
         rule_arn = e.spoke_rule_arn(account, region)
         assert values[f"{m}.aws_cloudwatch_event_rule.finding"]["arn"] == rule_arn
-        key = f"{m}.aws_kms_key.dead_letter[0]"
-        assert policy(key) == h.canonical_policy(h.key_policy(account, "RuleEncryptsDeadLetters", rule_arn)), module
-        key_settings(key)
-        assert values[key]["arn"].startswith(f"arn:aws:kms:{region}:{account}:key/"), values[key]["arn"]
         dlq = values[f"{m}.aws_sqs_queue.dead_letter[0]"]
-        assert (dlq["name"], dlq["arn"], dlq["kms_master_key_id"], dlq["message_retention_seconds"]) == (
-            e.spoke_dlq, e.spoke_dlq_arn(account, region), values[key]["arn"], h.DLQ_RETENTION), dlq
+        assert (dlq["name"], dlq["arn"], dlq["sqs_managed_sse_enabled"], dlq["kms_master_key_id"] or None,
+                dlq["message_retention_seconds"]) == (
+            e.spoke_dlq, e.spoke_dlq_arn(account, region), True, None, h.DLQ_RETENTION), dlq
         assert policy(f"{m}.aws_sqs_queue_policy.dead_letter[0]") == h.canonical_policy(
             h.queue_policy(e.spoke_dlq_arn(account, region), rule_arn)), module
         assert_delivery(values[f"{m}.aws_cloudwatch_event_target.hub_bus"], e.intake_arn,
@@ -289,77 +217,12 @@ def assert_delivery(target: dict, arn: str, dlq_arn: str) -> None:
 
 
 # ------------------------------------------------------------------------------ step 3
-def finding(account: str, deleted: bool) -> tuple[str, dict]:
-    finding_id = str(uuid.uuid4())
-    bucket = f"arn:aws:s3:::e2e-shared-{finding_id[:8]}"
-    detail = {
-        "version": "1.0",
-        "id": finding_id,
-        "status": "ACTIVE",
-        "resourceType": "AWS::S3::Bucket",
-        "resource": bucket,
-        "accountId": account,
-        "principal": {"AWS": "999999999999"},
-        "action": ["s3:GetObject"],
-        "isPublic": False,
-        "isDeleted": deleted,
-    }
-    entry = {
-        "Source": "aws.access-analyzer",
-        "DetailType": "Access Analyzer Finding",
-        "Detail": json.dumps(detail),
-        "Resources": [bucket],
-    }
-    return finding_id, entry
-
-
-def test_03_a_finding_travels_from_a_member_to_the_hub_topic(world):
+def test_03_findings_travel_from_every_member_region_to_the_hub_topic(world):
+    """Findings on the default bus of every account and region with a spoke (members across
+    accounts and regions, the profile-based sandbox, the hub's own extra region) and on the
+    hub's own default bus arrive at the hub topic exactly once each; a deleted one does not."""
     w = world
-    e = w.expected
-    sqs = w.aws.client(e.hub_id, "sqs", e.hub_region)
-    queue = sqs.get_queue_url(QueueName=h.TEST_QUEUE)["QueueUrl"]
-    assert h.poll_queue(sqs, queue, 1) == [], "the test queue is not empty before the step"
-
-    # Findings on default buses: members (cross-account, cross-region, the profile-based
-    # sandbox) and the hub's own account (its local rule and its us-east-1 spoke).
-    senders = [(PROD, "eu-west-1"), (PROD, "ap-northeast-1"), (SANDBOX, "us-east-1"),
-               (HUB, "eu-west-1"), (HUB, "us-east-1")]
-    wanted: dict[str, tuple[str, str]] = {}
-    for account, region in senders:
-        fid, entry = finding(account, deleted=False)
-        r = w.aws.client(account, "events", region).put_events(Entries=[entry])
-        assert r["FailedEntryCount"] == 0, r
-        wanted[fid] = (account, region)
-    deleted_id, entry = finding(PROD, deleted=True)
-    r = w.aws.client(PROD, "events", "eu-west-1").put_events(Entries=[entry])
-    assert r["FailedEntryCount"] == 0, r
-
-    messages: list[dict] = []
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and len(messages) < len(wanted):
-        messages += h.poll_queue(sqs, queue, 1)
-    messages += h.poll_queue(sqs, queue, 3)  # room for a late duplicate or a deleted finding
-
-    arrived: dict[str, list[dict]] = {}
-    for m in messages:
-        assert m.get("TopicArn") == e.topic_arn, f"not from the hub topic: {m}"
-        event = json.loads(m["Message"])
-        arrived.setdefault(event["detail"]["id"], []).append(event)
-    assert deleted_id not in arrived, "a finding with isDeleted true reached the hub topic"
-    assert set(arrived) == set(wanted), (
-        f"missing: {[wanted[i] for i in set(wanted) - set(arrived)]}, "
-        f"unexpected: {sorted(set(arrived) - set(wanted))}"
-    )
-    for fid, (account, region) in wanted.items():
-        events = arrived[fid]
-        assert len(events) == 1, f"finding from {account}/{region} arrived {len(events)} times"
-        event = events[0]
-        assert event["account"] == account, f"event from {account} says account {event['account']}"
-        assert event["detail"]["accountId"] == account
-        assert event["region"] == region
-        assert event["source"] == "aws.access-analyzer"
-        assert event["detail-type"] == "Access Analyzer Finding"
-        assert event["detail"]["isDeleted"] is False
+    h.assert_findings_arrive(w.aws, w.expected, h.every_sender(w.expected), deleted_from=(PROD, "eu-west-1"))
 
 
 def test_03b_a_failed_delivery_lands_in_its_dead_letter_queue(world):
@@ -393,7 +256,7 @@ def test_03b_a_failed_delivery_lands_in_its_dead_letter_queue(world):
 
     wanted = {}
     for (account, region), (target_id, (qa, qr), rule_arn, target_arn) in cases.items():
-        fid, entry = finding(account, deleted=False)
+        fid, entry = h.finding(account, deleted=False)
         detail = json.loads(entry["Detail"])
         detail["e2eFailTarget"] = target_id  # TEST ONLY: the extension's failure injection
         entry["Detail"] = json.dumps(detail)
@@ -423,42 +286,55 @@ def test_03b_a_failed_delivery_lands_in_its_dead_letter_queue(world):
 
 
 # ------------------------------------------------------------------------------ step 4
-def test_04_adding_a_member_only_adds(world):
+def test_04_adding_ten_members_in_one_apply_only_adds_and_lists_all_ten(world):
+    """Ten members in one apply: their spokes are created and the one bus policy is updated in
+    place to list all of them (one aws_cloudwatch_event_permission each would be ten parallel
+    PutPermission calls, of which AWS may keep only the last)."""
     w = world
-    regenerate(w, h.add_member(w.text, NEW_KEY, NEW_ID, NEW_REGIONS))
-    assert {p["alias"] for p in providers(w)} == expected_aliases(w.expected)
-    write_test_files(w)
+    text = w.text
+    for key, account, regions in h.NEW_MEMBERS:
+        text = h.add_member(text, key, account, regions)
+    before = set(w.expected.members)
+    steps.regenerate(w, text)
+    assert {p["alias"] for p in steps.providers(w)} == steps.expected_aliases(w.expected)
+    assert w.expected.members == before | set(NEW_IDS)
+    steps.write_test_files(w)
 
     plan, _ = w.engine.plan_json(w.plans / "step4.tfplan")
-    assert_only_adds(plan, w.expected, NEW_ID)
+    assert_only_adds(plan, w.expected, NEW_IDS)
 
     w.engine("apply", "-input=false", "-no-color", str(w.plans / "step4.tfplan"))
-    assert_landed(w, "after adding a member")
+    assert_landed(w, "after adding ten members")  # the bus policy lists exactly the members
+    bus_policy = w.listing[HUB]["bus_policies"][(w.expected.hub_region, w.expected.intake_bus)]
+    principals = [p for st in bus_policy["Statement"] for p in st["Principal"]["AWS"]]
+    assert len(principals) == 3 + 10 and {f"arn:aws:iam::{a}:root" for a in NEW_IDS} <= set(principals), principals
 
 
-def assert_only_adds(plan: dict, e: h.Expected, new_id: str) -> None:
+def assert_only_adds(plan: dict, e: h.Expected, new_ids: list[str]) -> None:
+    """Creates exactly the new members' spokes; the bus policy is the only update."""
     actions = h.by_action(plan)
-    assert set(actions) <= {"create", "no-op"}, f"adding a member must not touch what exists: {sorted(actions)}"
-    want = {h.permission_address(new_id)}
+    assert set(actions) <= {"create", "update", "no-op"}, f"adding members must not replace or delete: {sorted(actions)}"
+    assert actions.get("update", set()) == {h.BUS_POLICY_ADDRESS}, f"updates: {sorted(actions.get('update', set()))}"
+    want = set()
     for module, (account, _) in e.spoke_modules().items():
-        if account == new_id:
+        if account in new_ids:
             want |= h.spoke_addresses(module, e)
-    # 1 permission + 2 regions x 7 spoke resources
-    assert len(want) == 1 + 7 * len(NEW_REGIONS), sorted(want)
+    # 11 regions (dev's two, one each for the nine others) x 6 spoke resources
+    assert len(want) == 6 * sum(len(regions) for _, _, regions in h.NEW_MEMBERS) == 66, sorted(want)
     assert actions.get("create", set()) == want, (
-        f"creates {sorted(actions.get('create', set()) ^ want)} differ from the new member's resources"
+        f"creates {sorted(actions.get('create', set()) ^ want)} differ from the new members' resources"
     )
     moved = [rc["address"] for rc in h.managed_changes(plan).values() if rc.get("previous_address")]
-    assert not moved, f"nothing moves when a member is added: {moved}"
+    assert not moved, f"nothing moves when members are added: {moved}"
 
 
 # ------------------------------------------------------------------------------ step 5
 def test_05_renaming_a_member_destroys_nothing(world):
     w = world
     before = w.expected.spoke_modules()
-    regenerate(w, h.rename_member(w.text, "prod", "production"))
+    steps.regenerate(w, h.rename_member(w.text, "prod", "production"))
     assert (w.tree / "moves.tf").is_file(), "a rename must emit moves.tf"
-    write_test_files(w)
+    steps.write_test_files(w)
 
     plan, _ = w.engine.plan_json(w.plans / "step5.tfplan")
     assert_only_moves(plan, before, PROD, "prod", "production", w.expected)
@@ -481,51 +357,48 @@ def assert_only_moves(plan: dict, before: dict, account_id: str, old: str, new: 
         if account == account_id:
             to = module.replace(f"spoke_{old}_", f"spoke_{new}_", 1)
             want |= {(f"module.{module}.{r}", f"module.{to}.{r}") for r in h.spoke_resources(e)}
-    # prod's 3 regions x 7 spoke resources (moves.tf moves whole modules, so the queue, its
-    # policy and its key move with the rule, target, role and role policy)
-    assert len(want) == 21, sorted(want)
+    # prod's 3 regions x 6 spoke resources (moves.tf moves whole modules, so the queue and its
+    # policy move with the rule, target, role and role policy)
+    assert len(want) == 18, sorted(want)
     assert moves == want, f"moves {sorted(moves ^ want)} differ"
 
 
 # ------------------------------------------------------------------------------ step 6
 def test_06a_retiring_a_member_destroys_only_its_resources(world):
     w = world
-    regenerate(w, h.retire_member(w.text, "staging"))
-    aliases = {p["alias"] for p in providers(w)}
+    steps.regenerate(w, h.retire_member(w.text, "staging"))
+    aliases = {p["alias"] for p in steps.providers(w)}
     assert "staging_eu_west_1" in aliases, "a retired member keeps its provider until removed"
-    write_test_files(w)
+    steps.write_test_files(w)
 
     plan, _ = w.engine.plan_json(w.plans / "step6.tfplan")
-    assert_only_retires(plan, ["spoke_staging_eu_west_1"], STAGING, w.expected)
+    assert_only_retires(plan, ["spoke_staging_eu_west_1"], w.expected)
 
-    # Its dead-letter queue's key: KMS only schedules a key's deletion (30 days here).
-    keys = h.live_keys(w.listing)[STAGING]
-    assert len(keys) == 1, keys
     w.engine("apply", "-input=false", "-no-color", str(w.plans / "step6.tfplan"))
-    w.pending_keys[STAGING] = keys
     left = h.comparable(w.aws.snapshot([STAGING]))[STAGING]
-    want = h.expected_snapshot(w.expected, ALL_ACCOUNTS, emails(w), w.pending_keys)[STAGING]
-    assert left == want, f"the retired member still holds {h.snapshot_diff({STAGING: left}, {STAGING: want})}"
-    assert_landed(w, "after retiring a member")  # and the hub no longer lists it
+    assert left == h.empty_account(), f"the retired member still holds {h.snapshot_diff({STAGING: left}, {STAGING: h.empty_account()})}"
+    assert_landed(w, "after retiring a member")  # and the hub's bus policy no longer lists it
 
 
-def assert_only_retires(plan: dict, modules: list[str], account: str, e: h.Expected) -> None:
-    """Deletes exactly the account's spoke resources and its hub permission, nothing else."""
+def assert_only_retires(plan: dict, modules: list[str], e: h.Expected) -> None:
+    """Deletes exactly the account's spoke resources; the bus policy (now without the account)
+    is the only update; nothing else changes."""
     actions = h.by_action(plan)
-    assert set(actions) == {"delete", "no-op"}, sorted(actions)
-    want = {h.permission_address(account)}
+    assert set(actions) == {"delete", "update", "no-op"}, sorted(actions)
+    assert actions["update"] == {h.BUS_POLICY_ADDRESS}, sorted(actions["update"])
+    want = set()
     for module in modules:
         want |= h.spoke_addresses(module, e)
-    assert len(want) == 1 + 7 * len(modules), sorted(want)
+    assert len(want) == 6 * len(modules), sorted(want)
     assert actions["delete"] == want, f"deletes {sorted(actions['delete'] ^ want)} differ"
 
 
 def test_06b_removing_the_retired_member_changes_nothing(world):
     w = world
-    regenerate(w, h.remove_member(w.text, "staging"))
-    aliases = {p["alias"] for p in providers(w)}
+    steps.regenerate(w, h.remove_member(w.text, "staging"))
+    aliases = {p["alias"] for p in steps.providers(w)}
     assert not [a for a in aliases if a.startswith("staging_")], aliases
-    write_test_files(w)
+    steps.write_test_files(w)
     w.engine.plan_no_changes()
     assert_landed(w, "after removing the retired member")
 
@@ -547,7 +420,7 @@ def test_06c_removing_an_unretired_member_is_refused(world):
 # ------------------------------------------------------------------------------ step 7
 def test_07_regenerating_unchanged_writes_nothing_and_plans_nothing(world):
     w = world
-    r = regenerate(w, w.text)
+    r = steps.regenerate(w, w.text)
     assert "0 written, 0 deleted" in r.stdout, r.describe()
     check = w.fanin("check", str(w.inventory), "--out", str(w.tree))
     assert check.rc == 0, f"fanin check on the tree it just wrote (with the test's own files):\n{check.describe()}"
@@ -556,13 +429,13 @@ def test_07_regenerating_unchanged_writes_nothing_and_plans_nothing(world):
 
 # ------------------------------------------------------------------------------ step 8
 def test_08_destroy_leaves_every_account_empty(world):
-    """Empty but for the keys: every key of the last listing (and the retired member's) is
-    scheduled for deletion in 30 days, which is all KMS does on delete."""
+    """Empty but for the hub's key, scheduled for deletion in 30 days, which is all KMS does on
+    delete. It is the only key there was: the spokes' queues use SQS-managed keys."""
     w = world
     keys = h.live_keys(w.listing)
-    want_live = h.expected_snapshot(w.expected, ALL_ACCOUNTS, emails(w))
-    # the hub's key and one per spoke: 1 + (hub us-east-1, prod x3, sandbox x2, dev x2) = 9
-    assert sum(map(len, keys.values())) == sum(len(a["kms_keys"]) for a in want_live.values()) == 9, keys
+    want_live = h.expected_snapshot(w.expected, ALL_ACCOUNTS, steps.emails(w))
+    assert sum(map(len, keys.values())) == sum(len(a["kms_keys"]) for a in want_live.values()) == 1, keys
+    assert len(keys[HUB]) == 1, keys
     w.engine("destroy", "-auto-approve", "-input=false", "-no-color")
     left = w.engine("state", "list").stdout.split()
     assert left == [], f"state still holds {left}"

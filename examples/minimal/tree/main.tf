@@ -6,16 +6,17 @@ module "hub" {
     aws = aws.security_ap_northeast_1
   }
 
-  name_prefix         = "fanin"
-  account_id          = "111111111111"
-  region              = "ap-northeast-1"
-  use_default_bus     = true
-  create_analyzer     = true
-  member_account_ids  = ["222222222222"]
-  topic_name          = "fanin-findings"
-  notification_emails = ["secops@example.com"]
-  encrypt_topic       = true
-  dead_letter_queue   = true
+  name_prefix                  = "fanin"
+  account_id                   = "111111111111"
+  region                       = "ap-northeast-1"
+  use_default_bus              = true
+  create_analyzer              = true
+  member_account_ids           = ["222222222222"]
+  topic_name                   = "fanin-findings"
+  notification_emails          = ["secops@example.com"]
+  encrypt_topic                = true
+  dead_letter_queue            = true
+  dead_letter_queue_encryption = "sse-sqs"
 }
 
 module "spoke_prod_ap_northeast_1" {
@@ -24,10 +25,11 @@ module "spoke_prod_ap_northeast_1" {
     aws = aws.prod_ap_northeast_1
   }
 
-  name_prefix       = "fanin"
-  account_id        = "222222222222"
-  region            = "ap-northeast-1"
-  hub_bus_arn       = module.hub.intake_bus_arn
-  create_analyzer   = true
-  dead_letter_queue = true
+  name_prefix                  = "fanin"
+  account_id                   = "222222222222"
+  region                       = "ap-northeast-1"
+  hub_bus_arn                  = module.hub.intake_bus_arn
+  create_analyzer              = true
+  dead_letter_queue            = true
+  dead_letter_queue_encryption = "sse-sqs"
 }

@@ -6,16 +6,17 @@ module "hub" {
     aws = aws.security_eu_west_1
   }
 
-  name_prefix         = "secfan"
-  account_id          = "111111111111"
-  region              = "eu-west-1"
-  use_default_bus     = false
-  create_analyzer     = true
-  member_account_ids  = ["222222222222", "333333333333", "444444444444"]
-  topic_name          = "access-analyzer-findings"
-  notification_emails = ["oncall@example.com", "secops@example.com"]
-  encrypt_topic       = true
-  dead_letter_queue   = true
+  name_prefix                  = "secfan"
+  account_id                   = "111111111111"
+  region                       = "eu-west-1"
+  use_default_bus              = false
+  create_analyzer              = true
+  member_account_ids           = ["222222222222", "333333333333", "444444444444"]
+  topic_name                   = "access-analyzer-findings"
+  notification_emails          = ["oncall@example.com", "secops@example.com"]
+  encrypt_topic                = true
+  dead_letter_queue            = true
+  dead_letter_queue_encryption = "sse-sqs"
 }
 
 module "spoke_prod_ap_northeast_1" {
@@ -24,12 +25,13 @@ module "spoke_prod_ap_northeast_1" {
     aws = aws.prod_ap_northeast_1
   }
 
-  name_prefix       = "secfan"
-  account_id        = "222222222222"
-  region            = "ap-northeast-1"
-  hub_bus_arn       = module.hub.intake_bus_arn
-  create_analyzer   = true
-  dead_letter_queue = true
+  name_prefix                  = "secfan"
+  account_id                   = "222222222222"
+  region                       = "ap-northeast-1"
+  hub_bus_arn                  = module.hub.intake_bus_arn
+  create_analyzer              = true
+  dead_letter_queue            = true
+  dead_letter_queue_encryption = "sse-sqs"
 }
 
 module "spoke_prod_eu_west_1" {
@@ -38,12 +40,13 @@ module "spoke_prod_eu_west_1" {
     aws = aws.prod_eu_west_1
   }
 
-  name_prefix       = "secfan"
-  account_id        = "222222222222"
-  region            = "eu-west-1"
-  hub_bus_arn       = module.hub.intake_bus_arn
-  create_analyzer   = true
-  dead_letter_queue = true
+  name_prefix                  = "secfan"
+  account_id                   = "222222222222"
+  region                       = "eu-west-1"
+  hub_bus_arn                  = module.hub.intake_bus_arn
+  create_analyzer              = true
+  dead_letter_queue            = true
+  dead_letter_queue_encryption = "sse-sqs"
 }
 
 module "spoke_prod_us_east_1" {
@@ -52,12 +55,13 @@ module "spoke_prod_us_east_1" {
     aws = aws.prod_us_east_1
   }
 
-  name_prefix       = "secfan"
-  account_id        = "222222222222"
-  region            = "us-east-1"
-  hub_bus_arn       = module.hub.intake_bus_arn
-  create_analyzer   = true
-  dead_letter_queue = true
+  name_prefix                  = "secfan"
+  account_id                   = "222222222222"
+  region                       = "us-east-1"
+  hub_bus_arn                  = module.hub.intake_bus_arn
+  create_analyzer              = true
+  dead_letter_queue            = true
+  dead_letter_queue_encryption = "sse-sqs"
 }
 
 module "spoke_sandbox_eu_west_1" {
@@ -66,12 +70,13 @@ module "spoke_sandbox_eu_west_1" {
     aws = aws.sandbox_eu_west_1
   }
 
-  name_prefix       = "secfan"
-  account_id        = "444444444444"
-  region            = "eu-west-1"
-  hub_bus_arn       = module.hub.intake_bus_arn
-  create_analyzer   = false
-  dead_letter_queue = true
+  name_prefix                  = "secfan"
+  account_id                   = "444444444444"
+  region                       = "eu-west-1"
+  hub_bus_arn                  = module.hub.intake_bus_arn
+  create_analyzer              = false
+  dead_letter_queue            = true
+  dead_letter_queue_encryption = "sse-sqs"
 }
 
 module "spoke_sandbox_us_east_1" {
@@ -80,12 +85,13 @@ module "spoke_sandbox_us_east_1" {
     aws = aws.sandbox_us_east_1
   }
 
-  name_prefix       = "secfan"
-  account_id        = "444444444444"
-  region            = "us-east-1"
-  hub_bus_arn       = module.hub.intake_bus_arn
-  create_analyzer   = false
-  dead_letter_queue = true
+  name_prefix                  = "secfan"
+  account_id                   = "444444444444"
+  region                       = "us-east-1"
+  hub_bus_arn                  = module.hub.intake_bus_arn
+  create_analyzer              = false
+  dead_letter_queue            = true
+  dead_letter_queue_encryption = "sse-sqs"
 }
 
 module "spoke_security_us_east_1" {
@@ -94,12 +100,13 @@ module "spoke_security_us_east_1" {
     aws = aws.security_us_east_1
   }
 
-  name_prefix       = "secfan"
-  account_id        = "111111111111"
-  region            = "us-east-1"
-  hub_bus_arn       = module.hub.intake_bus_arn
-  create_analyzer   = true
-  dead_letter_queue = true
+  name_prefix                  = "secfan"
+  account_id                   = "111111111111"
+  region                       = "us-east-1"
+  hub_bus_arn                  = module.hub.intake_bus_arn
+  create_analyzer              = true
+  dead_letter_queue            = true
+  dead_letter_queue_encryption = "sse-sqs"
 }
 
 module "spoke_staging_eu_west_1" {
@@ -108,10 +115,11 @@ module "spoke_staging_eu_west_1" {
     aws = aws.staging_eu_west_1
   }
 
-  name_prefix       = "secfan"
-  account_id        = "333333333333"
-  region            = "eu-west-1"
-  hub_bus_arn       = module.hub.intake_bus_arn
-  create_analyzer   = true
-  dead_letter_queue = true
+  name_prefix                  = "secfan"
+  account_id                   = "333333333333"
+  region                       = "eu-west-1"
+  hub_bus_arn                  = module.hub.intake_bus_arn
+  create_analyzer              = true
+  dead_letter_queue            = true
+  dead_letter_queue_encryption = "sse-sqs"
 }

@@ -40,6 +40,12 @@ mock_provider "aws" {
     }
   }
 
+  mock_resource "aws_cloudwatch_event_bus_policy" {
+    defaults = {
+      id = "fanin-intake"
+    }
+  }
+
   mock_resource "aws_accessanalyzer_analyzer" {
     defaults = {
       arn = "arn:aws:access-analyzer:eu-west-1:111111111111:analyzer/fanin-account"
@@ -101,29 +107,22 @@ run "dedicated_intake_bus_by_default" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_event_permission.member) == 2 && keys(aws_cloudwatch_event_permission.member) == ["222222222222", "333333333333"]
-    error_message = "There must be exactly one bus permission per member account, keyed by account id."
+    condition     = length(aws_cloudwatch_event_bus_policy.intake) == 1 && aws_cloudwatch_event_bus_policy.intake[0].event_bus_name == "fanin-intake"
+    error_message = "The intake bus must have exactly one resource policy, on the intake bus."
   }
 
   assert {
-    condition = alltrue([
-      for id, permission in aws_cloudwatch_event_permission.member :
-      permission.principal == id && permission.action == "events:PutEvents" && permission.event_bus_name == "fanin-intake"
-    ])
-    error_message = "Each permission must let exactly its member put events on the intake bus."
-  }
-
-  assert {
-    condition = alltrue([
-      for permission in aws_cloudwatch_event_permission.member :
-      can(regex("^[a-zA-Z0-9_-]{1,64}$", permission.statement_id))
-    ])
-    error_message = "Statement ids must be 1-64 characters of [a-zA-Z0-9-_]."
-  }
-
-  assert {
-    condition     = length(distinct([for permission in aws_cloudwatch_event_permission.member : permission.statement_id])) == 2
-    error_message = "Statement ids must be unique per member."
+    condition = jsondecode(aws_cloudwatch_event_bus_policy.intake[0].policy) == {
+      Version = "2012-10-17"
+      Statement = [{
+        Sid       = "MemberAccountsPutEvents"
+        Effect    = "Allow"
+        Principal = { AWS = ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"] }
+        Action    = "events:PutEvents"
+        Resource  = "arn:aws:events:eu-west-1:111111111111:event-bus/fanin-intake"
+      }]
+    }
+    error_message = "The bus policy must let exactly the members, all in one statement, put events on the intake bus, and nothing else."
   }
 
   assert {
@@ -144,34 +143,17 @@ run "dedicated_intake_bus_by_default" {
   }
 
   assert {
-    condition     = length(jsondecode(aws_sns_topic_policy.findings.policy).Statement) == 1
-    error_message = "The topic policy must hold only the EventBridge statement."
-  }
-
-  assert {
-    condition     = jsondecode(aws_sns_topic_policy.findings.policy).Statement[0].Principal == { Service = "events.amazonaws.com" }
-    error_message = "Only events.amazonaws.com may be granted in the topic policy."
-  }
-
-  assert {
-    condition = (
-      jsondecode(aws_sns_topic_policy.findings.policy).Statement[0].Effect == "Allow"
-      && jsondecode(aws_sns_topic_policy.findings.policy).Statement[0].Action == "sns:Publish"
-      && jsondecode(aws_sns_topic_policy.findings.policy).Statement[0].Resource == aws_sns_topic.findings.arn
-    )
-    error_message = "The topic policy must allow only sns:Publish on the findings topic."
-  }
-
-  assert {
-    condition = jsondecode(aws_sns_topic_policy.findings.policy).Statement[0].Condition == {
-      ArnEquals = {
-        "aws:SourceArn" = [
-          "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake/fanin-intake-findings",
-          "arn:aws:events:eu-west-1:111111111111:rule/fanin-local-findings",
-        ]
-      }
+    condition = jsondecode(aws_sns_topic_policy.findings.policy) == {
+      Version = "2012-10-17"
+      Statement = [{
+        Sid       = "EventBridgePublishes"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = "sns:Publish"
+        Resource  = aws_sns_topic.findings.arn
+      }]
     }
-    error_message = "Publishing must be restricted to the finding rules' ARNs, and to nothing else."
+    error_message = "The topic policy must allow only EventBridge to sns:Publish on the topic, with no Condition (AWS: \"You can't use Condition blocks in Amazon SNS topic policies for EventBridge\")."
   }
 
   assert {
@@ -232,13 +214,16 @@ run "default_bus_as_intake" {
   }
 
   assert {
-    condition     = alltrue([for permission in aws_cloudwatch_event_permission.member : permission.event_bus_name == "default"])
-    error_message = "Member permissions must be on the default bus when it is the intake bus."
+    condition = (
+      aws_cloudwatch_event_bus_policy.intake[0].event_bus_name == "default"
+      && jsondecode(aws_cloudwatch_event_bus_policy.intake[0].policy).Statement[0].Resource == "arn:aws:events:eu-west-1:111111111111:event-bus/default"
+    )
+    error_message = "The member policy must be on the default bus when it is the intake bus."
   }
 
   assert {
-    condition     = jsondecode(aws_sns_topic_policy.findings.policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == [aws_cloudwatch_event_rule.finding["local"].arn]
-    error_message = "Publishing must be restricted to the single finding rule."
+    condition     = jsondecode(aws_sqs_queue_policy.dead_letter[0].policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == [aws_cloudwatch_event_rule.finding["local"].arn]
+    error_message = "Only the single finding rule may send to the dead-letter queue."
   }
 }
 
@@ -252,8 +237,8 @@ run "no_members_no_emails_no_analyzer" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_event_permission.member) == 0
-    error_message = "No bus permission may exist without members."
+    condition     = length(aws_cloudwatch_event_bus_policy.intake) == 0
+    error_message = "No bus policy may exist without members."
   }
 
   assert {
@@ -330,7 +315,6 @@ run "rejects_bad_region" {
 run "encrypts_and_keeps_undeliverable_findings" {
   command = apply
 
-
   assert {
     condition     = aws_sns_topic.findings.kms_master_key_id == aws_kms_key.hub[0].arn && aws_kms_key.hub[0].enable_key_rotation
     error_message = "The topic must be encrypted with the hub's rotating key by default."
@@ -341,17 +325,35 @@ run "encrypts_and_keeps_undeliverable_findings" {
       for statement in jsondecode(aws_kms_key.hub[0].policy).Statement : statement
       if statement.Principal == { Service = "events.amazonaws.com" }
       ] == [{
-        Sid       = "FindingRulesEncrypt"
+        Sid       = "EventBridgePublishesToEncryptedTopic"
         Effect    = "Allow"
         Principal = { Service = "events.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Action    = ["kms:GenerateDataKey*", "kms:Decrypt"]
         Resource  = "*"
-        Condition = { ArnEquals = { "aws:SourceArn" = [
-          "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake/fanin-intake-findings",
-          "arn:aws:events:eu-west-1:111111111111:rule/fanin-local-findings",
-        ] } }
     }]
-    error_message = "EventBridge may use the key only on behalf of the finding rules."
+    error_message = "EventBridge's key statement must be the SNS developer guide's, exactly: no other statement for it."
+  }
+
+  assert {
+    condition = alltrue([
+      for statement in jsondecode(aws_kms_key.hub[0].policy).Statement :
+      !can(statement.Condition) if statement.Principal == { Service = "events.amazonaws.com" }
+    ])
+    error_message = "The key may carry no condition for EventBridge: AWS does not support aws:SourceAccount, aws:SourceArn or aws:SourceOrgID there for EventBridge-to-encrypted topics."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(aws_kms_key.hub[0].policy).Statement : statement
+      if statement.Principal != { Service = "events.amazonaws.com" }
+      ] == [{
+        Sid       = "AccountAdministersKey"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:aws:iam::111111111111:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+    }]
+    error_message = "The key policy may name only the account itself and EventBridge."
   }
 
   assert {
@@ -364,8 +366,8 @@ run "encrypts_and_keeps_undeliverable_findings" {
   }
 
   assert {
-    condition     = aws_sqs_queue.dead_letter[0].kms_master_key_id == aws_kms_key.hub[0].arn
-    error_message = "The dead-letter queue must be encrypted."
+    condition     = aws_sqs_queue.dead_letter[0].sqs_managed_sse_enabled == true && aws_sqs_queue.dead_letter[0].kms_master_key_id == null
+    error_message = "The dead-letter queue must be encrypted with SQS-managed keys (SSE-SQS) by default, not with the hub's key."
   }
 
   assert {
@@ -384,6 +386,72 @@ run "encrypts_and_keeps_undeliverable_findings" {
   }
 }
 
+run "dead_letter_queue_with_the_hub_key" {
+  command = apply
+
+  variables {
+    dead_letter_queue_encryption = "sse-kms"
+  }
+
+  assert {
+    # sqs_managed_sse_enabled is left to the provider (computed): the queue's key decides.
+    condition     = aws_sqs_queue.dead_letter[0].kms_master_key_id == aws_kms_key.hub[0].arn
+    error_message = "With sse-kms the dead-letter queue must be encrypted with the hub's key."
+  }
+
+  assert {
+    condition = [
+      for statement in jsondecode(aws_kms_key.hub[0].policy).Statement : statement
+      if statement.Principal == { Service = "events.amazonaws.com" }
+      ] == [
+      {
+        Sid       = "EventBridgePublishesToEncryptedTopic"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:GenerateDataKey*", "kms:Decrypt"]
+        Resource  = "*"
+      },
+      {
+        Sid       = "EventBridgeSendsToEncryptedQueue"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = "*"
+      },
+    ]
+    error_message = "The key must carry the SNS guide's statement for the topic and the SQS guide's for the queue, without conditions."
+  }
+}
+
+run "key_for_the_queue_alone" {
+  command = apply
+
+  variables {
+    encrypt_topic                = false
+    dead_letter_queue_encryption = "sse-kms"
+  }
+
+  assert {
+    condition = (
+      aws_sns_topic.findings.kms_master_key_id == null
+      && aws_sqs_queue.dead_letter[0].kms_master_key_id == aws_kms_key.hub[0].arn
+      && [for statement in jsondecode(aws_kms_key.hub[0].policy).Statement : statement.Sid] == ["AccountAdministersKey", "EventBridgeSendsToEncryptedQueue"]
+      && aws_kms_key.hub[0].description == "Encrypts the fanin findings topic's dead-letter queue."
+    )
+    error_message = "A key that encrypts only the queue must grant EventBridge only the queue's statement."
+  }
+}
+
+run "rejects_unknown_dead_letter_queue_encryption" {
+  command = plan
+
+  variables {
+    dead_letter_queue_encryption = "aws-managed"
+  }
+
+  expect_failures = [var.dead_letter_queue_encryption]
+}
+
 run "plain_topic_without_dead_letters" {
   command = apply
 
@@ -400,5 +468,18 @@ run "plain_topic_without_dead_letters" {
       && alltrue([for target in aws_cloudwatch_event_target.findings_topic : length(target.dead_letter_config) == 0])
     )
     error_message = "With both options off there is no key, no queue and no dead-letter config."
+  }
+}
+
+run "no_key_when_nothing_needs_one" {
+  command = apply
+
+  variables {
+    encrypt_topic = false
+  }
+
+  assert {
+    condition     = length(aws_kms_key.hub) == 0 && output.kms_key_arn == null && aws_sqs_queue.dead_letter[0].sqs_managed_sse_enabled == true
+    error_message = "An unencrypted topic with an SSE-SQS dead-letter queue needs no key."
   }
 }

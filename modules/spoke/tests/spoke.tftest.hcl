@@ -88,11 +88,14 @@ run "forwards_findings_to_hub" {
           Effect    = "Allow"
           Principal = { Service = "events.amazonaws.com" }
           Action    = "sts:AssumeRole"
-          Condition = { StringEquals = { "aws:SourceAccount" = "222222222222" } }
+          Condition = {
+            StringEquals = { "aws:SourceAccount" = "222222222222" }
+            ArnEquals    = { "aws:SourceArn" = "arn:aws:events:eu-central-1:222222222222:rule/fanin-findings-to-hub" }
+          }
         },
       ]
     }
-    error_message = "Only events.amazonaws.com acting for this account may assume the role."
+    error_message = "Only events.amazonaws.com acting for this account's forwarding rule may assume the role."
   }
 
   assert {
@@ -232,8 +235,8 @@ run "parks_undeliverable_findings_in_an_encrypted_queue" {
   }
 
   assert {
-    condition     = aws_sqs_queue.dead_letter[0].kms_master_key_id == aws_kms_key.dead_letter[0].arn && aws_kms_key.dead_letter[0].enable_key_rotation
-    error_message = "The dead-letter queue must be encrypted with the spoke's rotating key."
+    condition     = aws_sqs_queue.dead_letter[0].sqs_managed_sse_enabled == true && aws_sqs_queue.dead_letter[0].kms_master_key_id == null && length(aws_kms_key.dead_letter) == 0
+    error_message = "By default the dead-letter queue is encrypted with SQS-managed keys (SSE-SQS), and the spoke has no KMS key."
   }
 
   assert {
@@ -247,36 +250,57 @@ run "parks_undeliverable_findings_in_an_encrypted_queue" {
     }]
     error_message = "Only this spoke's rule may send to its dead-letter queue."
   }
+}
+
+run "dead_letter_queue_with_a_key_of_its_own" {
+  command = apply
+
+  variables {
+    dead_letter_queue_encryption = "sse-kms"
+  }
 
   assert {
-    condition = [
-      for statement in jsondecode(aws_kms_key.dead_letter[0].policy).Statement : statement
-      if statement.Principal == { Service = "events.amazonaws.com" }
-      ] == [{
-        Sid       = "RuleEncryptsDeadLetters"
+    condition     = aws_sqs_queue.dead_letter[0].kms_master_key_id == aws_kms_key.dead_letter[0].arn && aws_kms_key.dead_letter[0].enable_key_rotation
+    error_message = "With sse-kms the dead-letter queue must be encrypted with the spoke's rotating key."
+  }
+
+  assert {
+    condition = jsondecode(aws_kms_key.dead_letter[0].policy).Statement == [
+      {
+        Sid       = "AccountAdministersKey"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:aws:iam::222222222222:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "EventBridgeSendsToEncryptedQueue"
         Effect    = "Allow"
         Principal = { Service = "events.amazonaws.com" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource  = "*"
-        Condition = { ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.finding.arn } }
-    }]
-    error_message = "EventBridge may use the key only to encrypt this rule's dead letters."
+      },
+    ]
+    error_message = "The key policy must be the account's and the SQS developer guide's statement for EventBridge, with no condition AWS does not document."
+  }
+}
+
+run "rejects_unknown_dead_letter_queue_encryption" {
+  command = plan
+
+  variables {
+    dead_letter_queue_encryption = "aws/sqs"
   }
 
-  assert {
-    condition = alltrue([
-      for statement in jsondecode(aws_kms_key.dead_letter[0].policy).Statement :
-      statement.Principal == { Service = "events.amazonaws.com" } || statement.Principal == { AWS = "arn:aws:iam::222222222222:root" }
-    ])
-    error_message = "The key policy may name only the account itself and EventBridge."
-  }
+  expect_failures = [var.dead_letter_queue_encryption]
 }
 
 run "without_dead_letter_queue" {
   command = apply
 
   variables {
-    dead_letter_queue = false
+    dead_letter_queue            = false
+    dead_letter_queue_encryption = "sse-kms"
   }
 
   assert {

@@ -38,15 +38,48 @@ resource "aws_cloudwatch_event_bus" "intake" {
   name = "${var.name_prefix}-intake"
 }
 
-# Resource policy statements on the intake bus: each listed member account,
-# and only those, may put events on this bus (and nothing else on the hub).
-resource "aws_cloudwatch_event_permission" "member" {
-  for_each = var.member_account_ids
+# The intake bus's resource policy: the listed member accounts, and only those,
+# may put events on this bus (and on nothing else in the hub). One document for
+# every member, written in one call: one aws_cloudwatch_event_permission per
+# member would call PutPermission once per member, and parallel PutPermission
+# calls on one bus keep only the last statement while all of them succeed
+# (hashicorp/terraform-provider-aws#4031). A bus policy replaces whatever policy
+# the bus had, so this module owns the intake bus's policy.
+#
+# Form: EventBridge user guide, "Example policy: Send events to the default bus
+# in a different account" (Principal the account's root, events:PutEvents on
+# the bus), with every member in one Principal array (IAM user guide, "AWS JSON
+# policy elements: Principal": "You can also specify more than one AWS account
+# as a principal using an array"). No condition: AWS documents none for it.
+resource "aws_cloudwatch_event_bus_policy" "intake" {
+  count = length(var.member_account_ids) > 0 ? 1 : 0
 
   event_bus_name = local.intake_bus_name
-  principal      = each.key
-  action         = "events:PutEvents"
-  statement_id   = "${var.name_prefix}-member-${each.key}"
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "MemberAccountsPutEvents"
+        Effect    = "Allow"
+        Principal = { AWS = [for id in sort(var.member_account_ids) : "arn:${data.aws_partition.current.partition}:iam::${id}:root"] }
+        Action    = "events:PutEvents"
+        Resource  = local.intake_bus_arn
+      },
+    ]
+  })
+}
+
+# Releases before the bus policy wrote one aws_cloudwatch_event_permission per
+# member. Forget them instead of destroying them: their RemovePermission calls
+# would race with the bus policy's write and could delete it. The bus policy
+# replaces their statements in the same apply.
+removed {
+  from = aws_cloudwatch_event_permission.member
+
+  lifecycle {
+    destroy = false
+  }
 }
 
 resource "aws_sns_topic" "findings" {
@@ -56,7 +89,12 @@ resource "aws_sns_topic" "findings" {
 
 # Replaces the topic's default policy. Same-account principals keep their
 # access through their own IAM policies; the only cross-service grant needed is
-# EventBridge publishing, and only on behalf of this module's finding rules.
+# EventBridge publishing.
+#
+# Form: EventBridge user guide, "Using resource-based policies for Amazon
+# EventBridge", section "Amazon SNS permissions", which also says: "You can't
+# use Condition blocks in Amazon SNS topic policies for EventBridge." So the
+# statement cannot name the finding rules (no aws:SourceArn).
 resource "aws_sns_topic_policy" "findings" {
   arn = aws_sns_topic.findings.arn
 
@@ -64,18 +102,12 @@ resource "aws_sns_topic_policy" "findings" {
     Version = "2012-10-17"
     Statement = [
       {
-        Sid       = "FindingRulesPublish"
+        Sid       = "EventBridgePublishes"
         Effect    = "Allow"
         Principal = { Service = "events.amazonaws.com" }
         # sns:Publish is the only action a rule target performs.
         Action   = "sns:Publish"
         Resource = aws_sns_topic.findings.arn
-        # Without this, any rule in any account could publish to the topic.
-        Condition = {
-          ArnEquals = {
-            "aws:SourceArn" = local.finding_rule_arns
-          }
-        }
       },
     ]
   })
@@ -126,8 +158,14 @@ resource "aws_cloudwatch_event_target" "findings_topic" {
 }
 
 locals {
-  # Every finding rule ARN, in a stable order, for policy conditions.
+  # Every finding rule ARN, in a stable order, for the queue policy's condition.
   finding_rule_arns = [for key in sort(keys(aws_cloudwatch_event_rule.finding)) : aws_cloudwatch_event_rule.finding[key].arn]
+
+  # The dead-letter queue is encrypted with the hub's key only when asked
+  # (sse-kms); otherwise with SQS-managed keys (SSE-SQS), which cost nothing and
+  # need no key policy.
+  dead_letter_queue_uses_key = var.dead_letter_queue && var.dead_letter_queue_encryption == "sse-kms"
+  hub_key_needed             = var.encrypt_topic || local.dead_letter_queue_uses_key
 }
 
 # Findings EventBridge could not publish to the topic (after its retries) land
@@ -138,10 +176,15 @@ resource "aws_sqs_queue" "dead_letter" {
   name = "${var.name_prefix}-findings-topic-dlq"
   # The longest SQS allows: time for someone to notice and replay.
   message_retention_seconds = 1209600
-  kms_master_key_id         = aws_kms_key.hub[0].arn
+  sqs_managed_sse_enabled   = local.dead_letter_queue_uses_key ? null : true
+  kms_master_key_id         = local.dead_letter_queue_uses_key ? aws_kms_key.hub[0].arn : null
 }
 
 # Only the finding rules may put their failed deliveries in the queue.
+#
+# Form: EventBridge user guide, "Using dead-letter queues to process undelivered
+# events in EventBridge" (sqs:SendMessage for events.amazonaws.com, with
+# aws:SourceArn the rule's ARN).
 resource "aws_sqs_queue_policy" "dead_letter" {
   count = var.dead_letter_queue ? 1 : 0
 
@@ -164,42 +207,58 @@ resource "aws_sqs_queue_policy" "dead_letter" {
   })
 }
 
-# A customer-managed key for the topic and the dead-letter queue: EventBridge
-# cannot publish to a topic or queue encrypted with an AWS-managed key, whose
-# policy cannot grant it anything. Without the second statement, publishing to
-# an encrypted topic fails with no error at apply time.
+# A customer-managed key for the topic (and, with sse-kms, the dead-letter
+# queue): EventBridge cannot publish to a topic or queue encrypted with an
+# AWS-managed key, whose policy cannot grant it anything. Without EventBridge's
+# statement, publishing fails with no error at apply time.
 resource "aws_kms_key" "hub" {
-  count = var.encrypt_topic || var.dead_letter_queue ? 1 : 0
+  count = local.hub_key_needed ? 1 : 0
 
-  description             = var.encrypt_topic ? "Encrypts the ${var.name_prefix} findings topic${var.dead_letter_queue ? " and its dead-letter queue" : ""}." : "Encrypts the ${var.name_prefix} findings topic's dead-letter queue."
+  description             = "Encrypts ${join(" and ", compact([var.encrypt_topic ? "the ${var.name_prefix} findings topic" : "", local.dead_letter_queue_uses_key ? "the ${var.name_prefix} findings topic's dead-letter queue" : ""]))}."
   enable_key_rotation     = true
   deletion_window_in_days = 30
 
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
-      {
-        # The account's own IAM policies decide who administers the key; without
-        # this statement the key could become unmanageable.
-        Sid       = "AccountAdministersKey"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${var.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        # What SNS and SQS need from a publisher of encrypted messages, for the
-        # finding rules only.
-        Sid       = "FindingRulesEncrypt"
-        Effect    = "Allow"
-        Principal = { Service = "events.amazonaws.com" }
-        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
-        Resource  = "*"
-        Condition = {
-          ArnEquals = { "aws:SourceArn" = local.finding_rule_arns }
-        }
-      },
-    ]
+    Statement = concat(
+      [
+        {
+          # The account's own IAM policies decide who administers the key;
+          # without this statement the key could become unmanageable.
+          Sid       = "AccountAdministersKey"
+          Effect    = "Allow"
+          Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${var.account_id}:root" }
+          Action    = "kms:*"
+          Resource  = "*"
+        },
+      ],
+      # Form: SNS developer guide, "Managing Amazon SNS encryption keys and
+      # costs", section "Enable compatibility between event sources from AWS
+      # services and encrypted topics". It says: "Adding the aws:SourceAccount,
+      # aws:SourceArn, and aws:SourceOrgID to a AWS KMS policy is not supported
+      # for EventBridge-to-encrypted topics." So: no condition.
+      var.encrypt_topic ? [
+        {
+          Sid       = "EventBridgePublishesToEncryptedTopic"
+          Effect    = "Allow"
+          Principal = { Service = "events.amazonaws.com" }
+          Action    = ["kms:GenerateDataKey*", "kms:Decrypt"]
+          Resource  = "*"
+        },
+      ] : [],
+      # Form: SQS developer guide, "Amazon SQS Key management", section
+      # "Configure KMS permissions for AWS services" (events.amazonaws.com is
+      # listed there). AWS documents no EventBridge condition for it: none.
+      local.dead_letter_queue_uses_key ? [
+        {
+          Sid       = "EventBridgeSendsToEncryptedQueue"
+          Effect    = "Allow"
+          Principal = { Service = "events.amazonaws.com" }
+          Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+          Resource  = "*"
+        },
+      ] : [],
+    )
   })
 }
 

@@ -6,8 +6,8 @@ output "intake_bus_arn" {
 
   # EventBridge checks, when a spoke creates its cross-account target, that the
   # target bus lets that account put events: anything using this ARN must wait
-  # until the member permissions exist.
-  depends_on = [aws_cloudwatch_event_permission.member]
+  # until the bus policy lists the members.
+  depends_on = [aws_cloudwatch_event_bus_policy.intake]
 }
 
 output "intake_bus_name" {
@@ -36,6 +36,6 @@ output "dead_letter_queue_url" {
 }
 
 output "kms_key_arn" {
-  description = "ARN of the key encrypting the topic and the dead-letter queue, or null when neither is on."
+  description = "ARN of the key encrypting the topic (encrypt_topic) and, with dead_letter_queue_encryption = \"sse-kms\", the dead-letter queue; null when it encrypts neither."
   value       = one(aws_kms_key.hub[*].arn)
 }

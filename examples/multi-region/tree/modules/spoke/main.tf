@@ -32,6 +32,12 @@ resource "aws_cloudwatch_event_rule" "finding" {
 
 # EventBridge needs a role to deliver to a bus in another account. IAM is
 # global, so the region is part of the name: one role per regional spoke.
+#
+# Form: EventBridge user guide, "Sending events to an AWS service in another
+# account in EventBridge" (events.amazonaws.com may sts:AssumeRole), narrowed
+# as "Cross-service confused deputy prevention in Amazon EventBridge" documents
+# with aws:SourceAccount and aws:SourceArn: "For EventBridge event bus rule
+# targets, the value of aws:SourceArn must be the rule ARN."
 resource "aws_iam_role" "forward_to_hub" {
   name        = "${var.name_prefix}-to-hub-${var.region}"
   description = "Assumed by EventBridge to forward Access Analyzer findings from ${var.region} to the hub's intake bus."
@@ -44,10 +50,11 @@ resource "aws_iam_role" "forward_to_hub" {
         # Only the EventBridge service delivers rule targets.
         Principal = { Service = "events.amazonaws.com" }
         Action    = "sts:AssumeRole"
-        # Confused-deputy guard: EventBridge may assume the role only on
-        # behalf of this account, not for another account's rules.
+        # Confused-deputy guard: EventBridge may assume the role only for this
+        # account's forwarding rule, not for any other rule or account.
         Condition = {
           StringEquals = { "aws:SourceAccount" = var.account_id }
+          ArnEquals    = { "aws:SourceArn" = aws_cloudwatch_event_rule.finding.arn }
         }
       },
     ]
@@ -72,6 +79,13 @@ resource "aws_iam_role_policy" "put_events_on_hub_bus" {
   })
 }
 
+locals {
+  # The dead-letter queue is encrypted with a key of this spoke's only when
+  # asked (sse-kms); otherwise with SQS-managed keys (SSE-SQS), which cost
+  # nothing and need no key policy.
+  dead_letter_queue_uses_key = var.dead_letter_queue && var.dead_letter_queue_encryption == "sse-kms"
+}
+
 # Findings EventBridge could not deliver to the hub (after its retries) land
 # here instead of being dropped: an undelivered finding is one nobody sees.
 resource "aws_sqs_queue" "dead_letter" {
@@ -80,10 +94,15 @@ resource "aws_sqs_queue" "dead_letter" {
   name = "${var.name_prefix}-to-hub-dlq"
   # The longest SQS allows: time for someone to notice and replay.
   message_retention_seconds = 1209600
-  kms_master_key_id         = aws_kms_key.dead_letter[0].arn
+  sqs_managed_sse_enabled   = local.dead_letter_queue_uses_key ? null : true
+  kms_master_key_id         = local.dead_letter_queue_uses_key ? aws_kms_key.dead_letter[0].arn : null
 }
 
 # Only this spoke's rule may put its failed deliveries in the queue.
+#
+# Form: EventBridge user guide, "Using dead-letter queues to process undelivered
+# events in EventBridge" (sqs:SendMessage for events.amazonaws.com, with
+# aws:SourceArn the rule's ARN).
 resource "aws_sqs_queue_policy" "dead_letter" {
   count = var.dead_letter_queue ? 1 : 0
 
@@ -106,11 +125,12 @@ resource "aws_sqs_queue_policy" "dead_letter" {
   })
 }
 
-# A customer-managed key: EventBridge cannot use the AWS-managed SQS key, and
-# SQS-managed encryption is not available across the provider versions fanin
-# supports.
+# Only with dead_letter_queue_encryption = "sse-kms": a customer-managed key
+# (EventBridge cannot use the AWS-managed SQS key, whose policy cannot grant it
+# anything). It costs 1 USD a month, up to 3 with its rotations, per account
+# and region.
 resource "aws_kms_key" "dead_letter" {
-  count = var.dead_letter_queue ? 1 : 0
+  count = local.dead_letter_queue_uses_key ? 1 : 0
 
   description             = "Encrypts the ${var.name_prefix} dead-letter queue of undelivered Access Analyzer findings in ${var.region}."
   enable_key_rotation     = true
@@ -129,15 +149,14 @@ resource "aws_kms_key" "dead_letter" {
         Resource  = "*"
       },
       {
-        # What SQS needs from a sender of encrypted messages, for this rule only.
-        Sid       = "RuleEncryptsDeadLetters"
+        # Form: SQS developer guide, "Amazon SQS Key management", section
+        # "Configure KMS permissions for AWS services" (events.amazonaws.com is
+        # listed there). AWS documents no EventBridge condition for it: none.
+        Sid       = "EventBridgeSendsToEncryptedQueue"
         Effect    = "Allow"
         Principal = { Service = "events.amazonaws.com" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource  = "*"
-        Condition = {
-          ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.finding.arn }
-        }
       },
     ]
   })

@@ -48,8 +48,20 @@ variable "create_analyzer" {
 }
 
 variable "dead_letter_queue" {
-  description = "Keep findings that EventBridge could not deliver to the hub (after a day of retries) in an encrypted SQS queue \"<name_prefix>-to-hub-dlq\" in this account, instead of dropping them. Turning it off saves the queue and its KMS key (about 1 USD a month per account and region) at the price of silently lost findings."
+  description = "Keep findings that EventBridge could not deliver to the hub (after a day of retries) in an encrypted SQS queue \"<name_prefix>-to-hub-dlq\" in this account, instead of dropping them. An empty queue costs nothing."
   type        = bool
   default     = true
   nullable    = false
+}
+
+variable "dead_letter_queue_encryption" {
+  description = "How the dead-letter queue is encrypted at rest: \"sse-sqs\" (SQS-managed keys, no charge, no key policy) or \"sse-kms\" (a customer-managed, rotating KMS key of this spoke's: 1 USD a month, up to 3 with its rotations, per account and region; for policies that require customer-managed keys)."
+  type        = string
+  default     = "sse-sqs"
+  nullable    = false
+
+  validation {
+    condition     = contains(["sse-sqs", "sse-kms"], var.dead_letter_queue_encryption)
+    error_message = "The dead_letter_queue_encryption must be \"sse-sqs\" or \"sse-kms\"."
+  }
 }
