@@ -62,13 +62,19 @@ pub const STEPS: &[&[&str]] = &[
     &["fmt", "-check", "-recursive", "-diff", "-no-color"],
 ];
 
-/// Runs the steps in `dir`, letting the engine print to our stdout and stderr.
+/// Runs the steps on a copy of `dir` in a temporary directory, letting the engine print to
+/// our stdout and stderr. `init` writes `.terraform/` and a lock file for this machine's
+/// platform only; on a copy, the tree stays exactly what generate wrote (and `check` clean).
 pub fn validate(engine: &Engine, dir: &Path) -> std::io::Result<Vec<Step>> {
+    let copy = tempfile::Builder::new()
+        .prefix("fanin-validate-")
+        .tempdir()?;
+    copy_tree(dir, copy.path())?;
     let mut steps = Vec::new();
     for args in STEPS {
         let status = Command::new(&engine.program)
             .args(*args)
-            .current_dir(dir)
+            .current_dir(copy.path())
             .env("TF_IN_AUTOMATION", "1")
             .status()?;
         let passed = status.success();
@@ -81,4 +87,24 @@ pub fn validate(engine: &Engine, dir: &Path) -> std::io::Result<Vec<Step>> {
         }
     }
     Ok(steps)
+}
+
+/// Copies the files under `from` into `to` (which exists), following symbolic links, without
+/// the engine's `.terraform/` directories.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.file_name() == ".terraform" {
+            continue;
+        }
+        let source = entry.path();
+        let target = to.join(entry.file_name());
+        if std::fs::metadata(&source)?.is_dir() {
+            std::fs::create_dir(&target)?;
+            copy_tree(&source, &target)?;
+        } else {
+            std::fs::copy(&source, &target)?;
+        }
+    }
+    Ok(())
 }

@@ -51,7 +51,8 @@ enum Command {
         #[command(flatten)]
         changes: Changes,
     },
-    /// Run the engine on a tree: init -backend=false, validate, fmt -check -recursive.
+    /// Run the engine on a copy of a tree: init -backend=false, validate, fmt -check
+    /// -recursive. The tree itself is left as it is (no .terraform, no lock file).
     Validate {
         /// Directory of a generated tree.
         dir: PathBuf,

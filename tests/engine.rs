@@ -9,7 +9,10 @@
 
 mod common;
 
-use common::{copy_dir, engine, example_name, examples, fanin, generate, repo, report_provider};
+use common::{
+    assert_same_tree, copy_dir, engine, example_name, examples, fanin, generate, read_tree, repo,
+    report_provider,
+};
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -79,6 +82,7 @@ fn every_example_generates_a_tree_the_engine_accepts() {
         let temp = tempfile::tempdir().unwrap();
         let out = temp.path().join("tree");
         generate(&example.join("fanin.toml"), &out);
+        let generated = read_tree(&out);
         let assert = fanin_validate(&engine, &out);
         let output = assert.get_output();
         assert!(
@@ -94,8 +98,33 @@ fn every_example_generates_a_tree_the_engine_accepts() {
             "{}",
             text(&output.stdout)
         );
+        // fanin validate works on a copy: the tree is still exactly what generate wrote.
+        for artifact in [".terraform", ".terraform.lock.hcl"] {
+            assert!(
+                !out.join(artifact).exists(),
+                "fanin validate left {artifact} in the tree"
+            );
+        }
+        assert_same_tree(
+            &read_tree(&out),
+            &generated,
+            "the tree after fanin validate",
+        );
+        fanin()
+            .arg("check")
+            .arg(example.join("fanin.toml"))
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+
         let what = format!("examples/{}", example_name(&example));
-        report_provider(&format!("fanin validate {what}"), &out);
+        engine_ok(
+            &engine,
+            &out,
+            &["init", "-backend=false", "-input=false", "-no-color"],
+        );
+        report_provider(&format!("validate {what}"), &out);
         assert_valid_without_warnings(&engine, &out, &what);
     }
 }
