@@ -185,6 +185,18 @@ fn check(inventory: &Path, out: &Path) -> ExitCode {
         Ok(g) => g,
         Err(e) => return fail(e),
     };
+    let generate = format!(
+        "fanin generate {} --out {}",
+        inventory.display(),
+        out.display()
+    );
+    if !out.exists() {
+        eprintln!(
+            "{}: no such directory; `{generate}` writes the tree there",
+            out.display()
+        );
+        return ExitCode::from(EXIT_DIFFERENT);
+    }
     match output::differences(out, &generation) {
         Ok(differences) if differences.is_empty() => {
             println!(
@@ -198,13 +210,27 @@ fn check(inventory: &Path, out: &Path) -> ExitCode {
             for d in &differences {
                 println!("{d}");
             }
+            let count = differences.len();
             eprintln!(
-                "{} is not what `fanin generate {} --out {}` writes: {} files differ",
+                "{} is not what `{generate}` writes: {count} {} differ{}",
                 out.display(),
-                inventory.display(),
-                out.display(),
-                differences.len()
+                if count == 1 { "file" } else { "files" },
+                if count == 1 { "s" } else { "" },
             );
+            let edited = differences
+                .iter()
+                .any(|d| matches!(d, output::Difference::Edited(_)));
+            if edited {
+                // generate refuses to overwrite a hand edit without --force.
+                eprintln!(
+                    "to fix: `fanin diff {} --out {}` shows each hand edit (as what generate would undo); \
+move it into the inventory or a file of your own (such as an *_override.tf), then run `{generate} --force` and commit",
+                    inventory.display(),
+                    out.display()
+                );
+            } else {
+                eprintln!("to fix: run `{generate}` and commit the tree");
+            }
             ExitCode::from(EXIT_DIFFERENT)
         }
         Err(e) => fail(format!("error: {e}")),

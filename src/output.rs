@@ -32,6 +32,11 @@ pub enum OutputError {
     HandEdited(Vec<PathBuf>),
     #[error("{}: {why}", path.display())]
     Unsafe { path: PathBuf, why: &'static str },
+    #[error(
+        "{}: is a file; --out must name a directory, or a path where generate can create one",
+        .0.display()
+    )]
+    NotADirectory(PathBuf),
     #[error("{}: the manifest is damaged ({message}); restore it from version control", path.display())]
     Manifest { path: PathBuf, message: String },
     #[error("{}: {source}", path.display())]
@@ -52,8 +57,12 @@ pub fn is_fanin_file(contents: &[u8]) -> bool {
     MARKER_PREFIXES.iter().any(|p| first.starts_with(p))
 }
 
-/// The manifest of the tree in `dir`, if it has one.
+/// The manifest of the tree in `dir`, if it has one. `dir` must be a directory or not exist
+/// yet.
 pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, OutputError> {
+    if let Some(file) = file_on_the_way(dir) {
+        return Err(OutputError::NotADirectory(file));
+    }
     let path = dir.join(manifest::FILE_NAME);
     match fs::read_to_string(&path) {
         Ok(text) => Manifest::parse(&text)
@@ -62,6 +71,20 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, OutputError> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_error(&path)(e)),
     }
+}
+
+/// `dir` itself, or the first of its ancestors, when that exists and is not a directory:
+/// then no tree can be written there.
+fn file_on_the_way(dir: &Path) -> Option<PathBuf> {
+    let mut ancestors: Vec<&Path> = dir
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .collect();
+    ancestors.reverse();
+    ancestors
+        .into_iter()
+        .find(|a| fs::metadata(a).is_ok_and(|meta| !meta.is_dir()))
+        .map(Path::to_path_buf)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,6 +282,9 @@ fn parent_and_name(dir: &Path) -> Result<(PathBuf, String), OutputError> {
 /// Finishes a generate that was interrupted after its commit point, and removes staging
 /// left by one interrupted before it. Returns how many interrupted runs were found.
 pub fn recover(dir: &Path) -> Result<usize, OutputError> {
+    if let Some(file) = file_on_the_way(dir) {
+        return Err(OutputError::NotADirectory(file));
+    }
     let (parent, name) = parent_and_name(dir)?;
     let prefix = format!(".{name}{STAGING_INFIX}");
     let entries = match fs::read_dir(&parent) {

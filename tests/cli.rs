@@ -190,20 +190,86 @@ fn check_finds_a_hand_edit() {
     check(&minimal_inventory(), &out)
         .code(1)
         .stdout(predicate::str::contains("main.tf"))
-        .stdout(predicate::str::contains("providers.tf").not());
+        .stdout(predicate::str::contains("providers.tf").not())
+        .stderr(predicate::str::contains("1 file differs"))
+        // The next step: see the edit, keep it elsewhere, regenerate over it.
+        .stderr(predicate::str::contains("fanin diff "))
+        .stderr(predicate::str::contains(" --force`"));
     assert_eq!(read_tree(&out), before, "check changed the tree");
 }
 
 #[test]
-fn check_finds_a_deleted_file() {
+fn check_on_a_missing_directory_says_so_and_names_generate() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("nowhere");
+    let assert = check(&minimal_inventory(), &out).code(1);
+    let output = assert.get_output();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("nowhere: no such directory")
+            && stderr.contains(&format!(
+                "fanin generate {} --out {}",
+                minimal_inventory().display(),
+                out.display()
+            )),
+        "{stderr}"
+    );
+    // One line that explains it, not a list of every file as missing.
+    assert!(output.stdout.is_empty(), "{output:?}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn out_naming_a_file_is_refused_by_every_command_that_takes_it() {
+    let temp = tempfile::tempdir().unwrap();
+    let file = temp.path().join("fanin.toml");
+    fs::copy(minimal_inventory(), &file).unwrap();
+    let before = fs::read(&file).unwrap();
+    for out in [file.clone(), file.join("sub")] {
+        for command in ["generate", "check", "diff"] {
+            let assert = fanin()
+                .arg(command)
+                .arg(minimal_inventory())
+                .arg("--out")
+                .arg(&out)
+                .assert()
+                .code(2);
+            let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+            assert!(
+                stderr.contains(&format!(
+                    "{}: is a file; --out must name a directory",
+                    file.display()
+                )) && !stderr.contains("os error"),
+                "{command} --out {}: {stderr}",
+                out.display()
+            );
+        }
+    }
+    assert_eq!(fs::read(&file).unwrap(), before);
+    let names: Vec<_> = fs::read_dir(temp.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "something was written beside the file");
+}
+
+#[test]
+fn check_finds_deleted_files_and_says_how_to_bring_the_tree_up_to_date() {
     let temp = tempfile::tempdir().unwrap();
     let out = temp.path().join("tree");
     common::generate(&minimal_inventory(), &out);
     fs::remove_file(out.join("modules/spoke/main.tf")).unwrap();
+    fs::remove_file(out.join("modules/hub/main.tf")).unwrap();
+    let generate = format!(
+        "run `fanin generate {} --out {}`",
+        minimal_inventory().display(),
+        out.display()
+    );
     check(&minimal_inventory(), &out)
         .code(1)
         .stdout(predicate::str::contains("missing"))
-        .stdout(predicate::str::contains("modules/spoke/main.tf"));
+        .stdout(predicate::str::contains("modules/spoke/main.tf"))
+        .stderr(predicate::str::contains("2 files differ"))
+        .stderr(predicate::str::contains(generate))
+        // Nothing was edited by hand, so nothing needs --force.
+        .stderr(predicate::str::contains("--force").not());
 }
 
 #[test]
