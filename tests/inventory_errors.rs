@@ -440,7 +440,7 @@ fn rejects_account_key_with_uppercase() {
         &[
             "`Prod` is not a valid account key",
             KEY_RULE,
-            "never renames",
+            "uses keys as they are written",
         ],
     );
 }
@@ -496,7 +496,13 @@ fn never_renames_account_keys() {
     // An invalid key is refused, not turned into a valid one.
     for bad in ["Prod", "\"prod.eu\"", "\"prod eu\"", "_prod"] {
         let d = problem(&member_named(bad));
-        assert!(d.message.contains("never renames"), "{bad}: {d}");
+        assert!(
+            d.message.contains("is not a valid account key"),
+            "{bad}: {d}"
+        );
+        // Keys are renamed on purpose by the rename workflow (moved blocks), never by fanin
+        // behind the user's back: the message must not claim otherwise.
+        assert!(!d.message.contains("never renames"), "{bad}: {d}");
     }
 }
 
@@ -1479,6 +1485,40 @@ fn json_value_errors_name_the_field() {
     let d = one(problems_in(text, Format::Json), text);
     assert_eq!(d.field, "members.prod.account_id");
     assert!(d.message.contains("exactly 12 digits"), "{d}");
+}
+
+#[test]
+fn advice_is_written_in_the_syntax_of_the_inventory() {
+    // A JSON or YAML user told to write `[members.<key>]` (TOML) is told something they
+    // cannot paste.
+    let json = r#"{"hub": {"region": "eu-west-1"}}"#;
+    let found = problems_in(json, Format::Json);
+    let says = |field: &str| -> String {
+        found
+            .iter()
+            .find(|d| d.field == field)
+            .unwrap_or_else(|| panic!("no problem for {field}: {}", Diagnostics(found.clone())))
+            .message
+            .clone()
+    };
+    assert!(
+        says("version").contains("`\"version\": 1`"),
+        "{}",
+        says("version")
+    );
+    assert!(
+        says("members").contains(r#""members": {"<key>": {...}}"#),
+        "{}",
+        says("members")
+    );
+    assert!(!says("members").contains('['), "{}", says("members"));
+
+    let yaml = "version: 1\nmembers:\n  prod:\n    account_id: \"222222222222\"\n";
+    let d = one(problems_in(yaml, Format::Yaml), yaml);
+    assert_problem(&d, "hub", None, &["missing", "hub: {...}"]);
+    let yaml = "version: 1\nhub:\n  account_id: \"111111111111\"\n  region: eu-west-1\n";
+    let d = one(problems_in(yaml, Format::Yaml), yaml);
+    assert_problem(&d, "members", None, &["missing", "members: {<key>: {...}}"]);
 }
 
 #[test]

@@ -124,6 +124,34 @@ pub enum Format {
 }
 
 impl Format {
+    /// `key = value` as this format writes it, for messages.
+    pub fn assignment(self, key: &str, value: &str) -> String {
+        match self {
+            Format::Toml => format!("{key} = {value}"),
+            Format::Yaml => format!("{key}: {value}"),
+            Format::Json => format!("\"{key}\": {value}"),
+        }
+    }
+
+    /// The table at `path` (`["members", "<key>"]`) as this format writes it, for messages:
+    /// `[members.<key>]`, `members: {<key>: {...}}`, `"members": {"<key>": {...}}`.
+    pub fn table(self, path: &[&str]) -> String {
+        let quoted = |key: &str| match self {
+            Format::Json => format!("\"{key}\""),
+            _ => key.to_string(),
+        };
+        match self {
+            Format::Toml => format!("[{}]", path.join(".")),
+            Format::Yaml | Format::Json => {
+                let nested = path.iter().rev().fold("{...}".to_string(), |inner, key| {
+                    format!("{{{}: {inner}}}", quoted(key))
+                });
+                // The outermost key is a top-level field: no braces of its own.
+                nested[1..nested.len() - 1].to_string()
+            }
+        }
+    }
+
     pub fn from_path(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "toml" => Some(Format::Toml),
@@ -168,7 +196,7 @@ pub fn parse(text: &str, format: Format, path: &Path) -> Result<Inventory, Diagn
     };
     match parsed {
         Ok(root) => {
-            let inventory = read::inventory(&root, &mut diagnostics);
+            let inventory = read::inventory(&root, format, &mut diagnostics);
             diagnostics.finish()?;
             Ok(inventory.expect("an inventory without problems is complete"))
         }

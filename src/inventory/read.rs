@@ -4,7 +4,7 @@
 
 use super::tree::{Key, Node, Value};
 use super::{
-    Access, DeadLetterQueueEncryption, Hub, IntakeBus, Inventory, Member, Notify,
+    Access, DeadLetterQueueEncryption, Format, Hub, IntakeBus, Inventory, Member, Notify,
     SUPPORTED_VERSION, Settings, Spanned, Status,
 };
 use crate::diagnostics::{Collector, Location};
@@ -24,7 +24,7 @@ pub fn is_valid_key(key: &str) -> bool {
 
 const KEY_RULE: &str = "allowed: a lowercase letter, then lowercase letters, digits, `_` or `-`, at most 40 characters";
 
-pub(super) fn inventory(root: &Node, d: &mut Collector) -> Option<Inventory> {
+pub(super) fn inventory(root: &Node, format: Format, d: &mut Collector) -> Option<Inventory> {
     let mut top = Table::open(root, "", d)?;
 
     let version = top.take("version");
@@ -32,7 +32,10 @@ pub(super) fn inventory(root: &Node, d: &mut Collector) -> Option<Inventory> {
         None => d.report(
             "version",
             None,
-            format!("missing; add `version = {SUPPORTED_VERSION}` at the top of the inventory"),
+            format!(
+                "missing; add `{}` at the top of the inventory",
+                format.assignment("version", &SUPPORTED_VERSION.to_string())
+            ),
         ),
         Some(Value::Integer(SUPPORTED_VERSION)) => {}
         Some(Value::Integer(other)) => d.report(
@@ -59,7 +62,10 @@ pub(super) fn inventory(root: &Node, d: &mut Collector) -> Option<Inventory> {
             d.report(
                 "hub",
                 None,
-                "missing; the inventory needs a [hub] table with account_id and region",
+                format!(
+                    "missing; the inventory needs a hub table with account_id and region: {}",
+                    format.table(&["hub"])
+                ),
             );
             None
         }
@@ -69,12 +75,15 @@ pub(super) fn inventory(root: &Node, d: &mut Collector) -> Option<Inventory> {
         None => Some(Notify::default()),
     };
     let members = match top.take("members") {
-        Some(node) => members(node, d),
+        Some(node) => members(node, format, d),
         None => {
             d.report(
                 "members",
                 None,
-                "missing; list at least one member account as [members.<key>]",
+                format!(
+                    "missing; list at least one member account as {}",
+                    format.table(&["members", "<key>"])
+                ),
             );
             None
         }
@@ -203,13 +212,14 @@ fn notify(node: &Node, d: &mut Collector) -> Option<Notify> {
 }
 
 /// The members that could be read, and whether all could.
-fn members(node: &Node, d: &mut Collector) -> Option<(Vec<Member>, bool)> {
+fn members(node: &Node, format: Format, d: &mut Collector) -> Option<(Vec<Member>, bool)> {
+    let member_table = format.table(&["members", "<key>"]);
     let Value::Table(entries) = &node.value else {
         d.report(
             "members",
             node.location,
             format!(
-                "expected a table of member accounts ([members.<key>]), found {}",
+                "expected a table of member accounts ({member_table}), found {}",
                 node.value.kind()
             ),
         );
@@ -226,7 +236,7 @@ fn members(node: &Node, d: &mut Collector) -> Option<(Vec<Member>, bool)> {
                 &path,
                 key_location,
                 format!(
-                    "{} is not a valid account key; {KEY_RULE} (fanin never renames a key)",
+                    "{} is not a valid account key; {KEY_RULE} (fanin uses keys as they are written, in provider aliases and module addresses)",
                     named(key)
                 ),
             );
@@ -241,7 +251,7 @@ fn members(node: &Node, d: &mut Collector) -> Option<(Vec<Member>, bool)> {
         d.report(
             "members",
             node.location,
-            "no member accounts; list at least one as [members.<key>]",
+            format!("no member accounts; list at least one as {member_table}"),
         );
     }
     Some((members, ok))
