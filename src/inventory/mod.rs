@@ -71,7 +71,7 @@ pub struct Hub {
 pub enum IntakeBus {
     /// A bus of its own: members can put events there and nowhere else in the hub.
     Dedicated,
-    /// The hub's default bus, exactly as the reference architecture.
+    /// The hub's default bus: members' events reach every rule on it.
     Default,
 }
 

@@ -9,7 +9,7 @@ module "hub" {
   name_prefix                  = "fanin"
   account_id                   = "111111111111"
   region                       = "ap-northeast-1"
-  use_default_bus              = true
+  use_default_bus              = false
   create_analyzer              = true
   member_account_ids           = ["222222222222"]
   topic_name                   = "fanin-findings"

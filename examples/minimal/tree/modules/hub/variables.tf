@@ -31,7 +31,7 @@ variable "region" {
 }
 
 variable "use_default_bus" {
-  description = "false (recommended): create a dedicated intake bus \"<name_prefix>-intake\" and let members put events only on it, so they cannot inject events into rules on the hub's default bus. true: the hub's default bus is the intake bus, exactly as in the reference architecture; this module then owns the default bus's resource policy, and any statement in it that this module did not write is replaced."
+  description = "false (recommended): create a dedicated intake bus \"<name_prefix>-intake\" and let members put events only on it, so they cannot inject events into rules on the hub's default bus. true: the hub's default bus is the intake bus, so members' events reach every rule on it; this module then owns the default bus's resource policy, and any statement in it that this module did not write is replaced."
   type        = bool
   default     = false
   nullable    = false
