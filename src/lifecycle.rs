@@ -15,6 +15,9 @@ pub struct Options {
     pub force: bool,
     /// Drop the `moved` blocks of earlier renames (once every state has applied them).
     pub forget_moves: bool,
+    /// The user says the apply that destroyed retired accounts' and regions' resources has
+    /// run, so their providers may go. fanin cannot see state, so it asks.
+    pub retired_applied: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,21 +68,55 @@ pub fn reconcile(
             ),
         );
     }
+    if previous.hub.account_id != model.hub.account_id || previous.hub.region != model.hub.region {
+        // A hub that moves is migrated into another tree, so what else changed here does not
+        // matter; reporting it (regions that followed the home region by default, the old
+        // hub's region) would only mislead.
+        return d.finish().map(|()| Outcome::default());
+    }
 
     let current: BTreeMap<&str, &Account> = model
         .accounts
         .iter()
         .map(|a| (a.account_id.as_str(), a))
         .collect();
+    let current_keys: BTreeMap<&str, &str> = model
+        .accounts
+        .iter()
+        .map(|a| (a.key.as_str(), a.account_id.as_str()))
+        .collect();
 
     for (id, before) in &previous.accounts {
-        let was_hub = before.status == AccountStatus::Hub;
         let Some(now) = current.get(id.as_str()) else {
             if before.status == AccountStatus::Retired {
-                continue; // second phase of a removal
+                // The second phase of a removal, safe only once the retirement was applied.
+                if !options.retired_applied {
+                    d.report(
+                        &field_of(&before.key, false),
+                        None,
+                        format!(
+                            "account {id} (key `{}`) was retired and is now removed from the inventory; {RETIRED_APPLIED} keep it with status = \"retired\" until it has",
+                            before.key
+                        ),
+                    );
+                }
+                continue;
             }
-            if was_hub {
-                continue; // reported above as a hub change
+            if let Some(new_id) = current_keys.get(before.key.as_str()) {
+                // The key stayed and its account changed: retiring "under that key" would
+                // retire the new account.
+                let message = format!(
+                    "the key `{key}` was account {id} and is now account {new_id}; account {id}'s spoke resources are still in state and would lose their provider, and a key names one account. Replace it in two steps: 1. give account {new_id} a key of its own (say `{key}-new`), put account {id} back under `{key}` as it was (regions, access) with status = \"retired\", run fanin generate and tofu apply (this destroys only account {id}'s resources and creates account {new_id}'s); 2. remove `{key}`, run fanin generate --retired-applied (then, if you like, rename `{key}-new` to `{key}`: fanin moves its resources)",
+                    key = before.key
+                );
+                forced_or_report(
+                    &mut d,
+                    &mut outcome,
+                    options,
+                    &format!("{}.account_id", field_of(&before.key, false)),
+                    message,
+                );
+                continue;
             }
             let message = format!(
                 "account {id} (key `{}`) left the inventory without being retired; its spoke resources are still in state and would lose their provider. Remove it in two steps: 1. set status = \"retired\" under [members.{}], run fanin generate and tofu apply (this destroys only that account's resources); 2. remove it from the inventory and generate again",
@@ -114,6 +151,21 @@ pub fn reconcile(
                 }
             }
         }
+        if !options.retired_applied {
+            for region in &before.retired_regions {
+                let still_listed =
+                    now.regions.contains(region) || now.retired_regions.contains(region);
+                if !still_listed {
+                    d.report(
+                        &format!("{}.retired_regions", field_of(&now.key, now.is_hub)),
+                        None,
+                        format!(
+                            "region {region} of account {id} was retired and is now removed from the inventory; {RETIRED_APPLIED} keep it in retired_regions until it has"
+                        ),
+                    );
+                }
+            }
+        }
 
         if now.key != before.key {
             let retiring = before.status == AccountStatus::Retired
@@ -141,11 +193,6 @@ pub fn reconcile(
 
     // Earlier renames stay while their account exists, unless the user says every state has
     // applied them. A `from` that is a current key again means the rename was undone.
-    let current_keys: BTreeMap<&str, &str> = model
-        .accounts
-        .iter()
-        .map(|a| (a.key.as_str(), a.account_id.as_str()))
-        .collect();
     let mut kept = Vec::new();
     if !options.forget_moves {
         for m in &previous.moves {
@@ -176,6 +223,9 @@ pub fn reconcile(
     d.finish()?;
     Ok(outcome)
 }
+
+/// Why removing a retired account or region needs the user's word, and how to give it.
+const RETIRED_APPLIED: &str = "fanin cannot see state, and its provider may go only once `tofu apply` has destroyed what retiring it removed. If that apply has run (in every state that uses this tree), run generate again with --retired-applied; if not,";
 
 fn forced_or_report(
     d: &mut Collector,

@@ -83,6 +83,10 @@ struct Changes {
     /// has applied them.
     #[arg(long)]
     forget_moves: bool,
+    /// Allow removing accounts and regions that are retired: only once `tofu apply` has
+    /// destroyed their resources in every state that uses this tree.
+    #[arg(long)]
+    retired_applied: bool,
 }
 
 impl Changes {
@@ -90,6 +94,7 @@ impl Changes {
         Options {
             force: self.force,
             forget_moves: self.forget_moves,
+            retired_applied: self.retired_applied,
         }
     }
 }
@@ -181,7 +186,13 @@ fn generate(inventory: &Path, out: &Path, options: Options) -> ExitCode {
 }
 
 fn check(inventory: &Path, out: &Path) -> ExitCode {
-    let generation = match fanin::plan_generation(inventory, out, Options::default()) {
+    // check answers whether the tree is what generate writes. Whether dropping a retired
+    // account is safe yet is asked by generate, when the user runs the fix check names.
+    let options = Options {
+        retired_applied: true,
+        ..Options::default()
+    };
+    let generation = match fanin::plan_generation(inventory, out, options) {
         Ok(g) => g,
         Err(e) => return fail(e),
     };

@@ -142,7 +142,15 @@ fn retiring_keeps_providers_and_drops_spokes_and_permission_then_removal_is_allo
     );
 
     remove_member(&ws, "sandbox");
-    ws.generate(&[]).success();
+    // fanin cannot see whether the retirement was applied: it asks, and writes nothing.
+    let before = snapshot(&ws.out);
+    ws.generate(&[])
+        .code(2)
+        .stderr(predicate::str::contains("members.sandbox"))
+        .stderr(predicate::str::contains("was retired and is now removed"))
+        .stderr(predicate::str::contains("--retired-applied"));
+    common::assert_same_tree(&before, &snapshot(&ws.out), "after the refusal");
+    ws.generate(&["--retired-applied"]).success();
     assert!(!ws.read("providers.tf").contains("sandbox"));
     assert!(!ws.read("fanin-manifest.toml").contains("444444444444"));
 }
@@ -167,7 +175,12 @@ fn removing_a_region_needs_retiring_it_first() {
     assert!(!ws.read("main.tf").contains("spoke_prod_ap_northeast_1"));
 
     ws.edit("\nretired_regions = [\"ap-northeast-1\"]", "");
-    ws.generate(&[]).success();
+    ws.generate(&[])
+        .code(2)
+        .stderr(predicate::str::contains("members.prod.retired_regions"))
+        .stderr(predicate::str::contains("region ap-northeast-1"))
+        .stderr(predicate::str::contains("--retired-applied"));
+    ws.generate(&["--retired-applied"]).success();
     assert!(!ws.read("providers.tf").contains("prod_ap_northeast_1"));
 }
 
@@ -200,10 +213,63 @@ fn the_hub_never_moves_in_place() {
         "region     = \"eu-west-1\"",
         "region     = \"eu-central-1\"",
     );
-    ws2.generate(&[])
-        .code(2)
-        .stderr(predicate::str::contains("hub.region"));
+    // One error: not also the home region "leaving" the hub, nor members whose regions
+    // followed the home region by default.
+    let assert = ws2.generate(&[]).code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("hub.region"), "{stderr}");
+    assert_eq!(
+        stderr.matches("fanin.toml:").count(),
+        1,
+        "expected the hub region change alone:\n{stderr}"
+    );
     common::assert_same_tree(&before, &snapshot(&ws.out), "after the refusal");
+}
+
+#[test]
+fn a_key_given_to_another_account_names_the_two_real_steps() {
+    let ws = Workspace::new();
+    let before = snapshot(&ws.out);
+    // The key `sandbox` now holds another account: retiring "under that key" would retire
+    // the new one.
+    ws.edit(
+        "account_id      = \"444444444444\"",
+        "account_id      = \"666666666666\"",
+    );
+    let assert = ws.generate(&[]).code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("members.sandbox.account_id"), "{stderr}");
+    assert!(
+        stderr.contains("was account 444444444444 and is now account 666666666666"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "put account 444444444444 back under `sandbox` as it was (regions, access) with status = \"retired\""
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("give account 666666666666 a key of its own"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("fanin.toml:").count(), 1, "{stderr}");
+    common::assert_same_tree(&before, &snapshot(&ws.out), "after the refusal");
+
+    // The advice, followed literally, works.
+    ws.edit(
+        "[members.sandbox]\naccount_id      = \"666666666666\"",
+        "[members.sandbox-new]\naccount_id      = \"666666666666\"",
+    );
+    ws.edit(
+        "[tags]",
+        "[members.sandbox]\naccount_id = \"444444444444\"\nstatus = \"retired\"\nregions = [\"eu-west-1\", \"us-east-1\"]\nprofile = \"sandbox-admin\"\n\n[tags]",
+    );
+    ws.generate(&[]).success();
+    remove_member(&ws, "sandbox");
+    ws.generate(&["--retired-applied"]).success();
+    assert!(ws.read("main.tf").contains("666666666666"));
+    assert!(!ws.read("fanin-manifest.toml").contains("444444444444"));
 }
 
 #[test]
@@ -297,7 +363,7 @@ fn check_reports_hand_edits_missing_and_stale_files() {
         .code(1)
         .stdout(predicate::str::contains("stale:    moves.tf"))
         .stdout(predicate::str::contains("outdated: providers.tf"));
-    ws.generate(&[]).success();
+    ws.generate(&["--retired-applied"]).success();
     assert!(
         !ws.exists("moves.tf"),
         "generate deletes what it no longer produces"

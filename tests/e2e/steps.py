@@ -76,9 +76,9 @@ def ensure_profiles(w, provs: list[dict]) -> None:
         w.profiles[name] = account
 
 
-def regenerate(w, text: str) -> h.Run:
+def regenerate(w, text: str, *flags: str) -> h.Run:
     w.write_inventory(text)
-    r = w.generate()
+    r = w.generate(*flags)
     assert r.rc == 0, f"fanin generate failed:\n{r.describe()}"
     assert_test_files_untouched(w)
     w.expected = h.expected_from(text)
