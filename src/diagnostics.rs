@@ -84,7 +84,8 @@ impl Collector {
         self.found.is_empty()
     }
 
-    /// Problems sorted by position so the output reads top to bottom like the file.
+    /// Problems sorted by position so the output reads top to bottom like the file, with
+    /// each long list of what is allowed shown once.
     pub fn finish(mut self) -> Result<(), Diagnostics> {
         if self.found.is_empty() {
             return Ok(());
@@ -92,6 +93,83 @@ impl Collector {
         self.found
             .sort_by(|a, b| (a.location, &a.field).cmp(&(b.location, &b.field)));
         self.found.dedup();
+        list_long_allowances_once(&mut self.found);
         Err(Diagnostics(self.found))
+    }
+}
+
+/// Where messages say what is allowed: `...; allowed: <list>`.
+const ALLOWED: &str = "; allowed: ";
+
+/// A list of what is allowed longer than this (the 38 regions) is printed with the first
+/// problem that has it; later ones point there instead of repeating it.
+const LONG_LIST: usize = 200;
+
+fn list_long_allowances_once(found: &mut [Diagnostic]) {
+    let mut first_with: Vec<(String, String)> = Vec::new();
+    for d in found {
+        let Some(at) = d.message.find(ALLOWED) else {
+            continue;
+        };
+        let list = &d.message[at + ALLOWED.len()..];
+        if list.len() <= LONG_LIST {
+            continue;
+        }
+        match first_with.iter().find(|(seen, _)| seen == list) {
+            Some((_, field)) => {
+                let pointer = format!("{ALLOWED}as listed for {field} above");
+                d.message.replace_range(at.., &pointer);
+            }
+            None => first_with.push((list.to_string(), d.field.clone())),
+        }
+    }
+}
+
+/// ` (did you mean `x`?)` when `written` is a near miss of one or more `candidates`: at most
+/// two edits away (one for names of up to four characters), a transposition counting as one.
+/// Only the nearest are named, at most three; empty when none is near.
+pub fn did_you_mean<'a>(written: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    let limit = if written.chars().count() <= 4 { 1 } else { 2 };
+    let mut near: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|c| (strsim::osa_distance(written, c), c))
+        .filter(|(distance, _)| *distance <= limit)
+        .collect();
+    let Some(best) = near.iter().map(|(distance, _)| *distance).min() else {
+        return String::new();
+    };
+    near.retain(|(distance, _)| *distance == best);
+    near.sort();
+    let names: Vec<String> = near.iter().take(3).map(|(_, c)| format!("`{c}`")).collect();
+    match names.as_slice() {
+        [one] => format!(" (did you mean {one}?)"),
+        [rest @ .., last] => format!(" (did you mean {} or {last}?)", rest.join(", ")),
+        [] => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn names_the_nearest_candidates_only() {
+        let fields = ["account_id", "regions", "retired_regions", "status"];
+        assert_eq!(did_you_mean("region", fields), " (did you mean `regions`?)");
+        assert_eq!(
+            did_you_mean("acount_id", fields),
+            " (did you mean `account_id`?)"
+        );
+        assert_eq!(did_you_mean("colour", fields), "");
+        assert_eq!(
+            did_you_mean("us-east-3", ["us-east-1", "us-east-2", "us-west-1"]),
+            " (did you mean `us-east-1` or `us-east-2`?)"
+        );
+    }
+
+    #[test]
+    fn short_names_allow_one_edit() {
+        assert_eq!(did_you_mean("tgs", ["tags"]), " (did you mean `tags`?)");
+        assert_eq!(did_you_mean("ab", ["tags"]), "");
     }
 }

@@ -65,6 +65,11 @@ pub fn looks_like_region(region: &str) -> bool {
 }
 
 /// The regions of one partition, for "allowed: ..." messages.
+/// Every region fanin knows, in name order.
+pub fn all() -> impl Iterator<Item = &'static str> {
+    REGIONS.iter().map(|(r, _)| *r)
+}
+
 pub fn names_in(partition: &str) -> Vec<&'static str> {
     REGIONS
         .iter()

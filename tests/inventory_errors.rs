@@ -182,8 +182,43 @@ fn rejects_unknown_key_in_hub() {
         &d,
         "hub.regoin",
         Some(at(&text, "regoin")),
-        &["unknown field `regoin`", "allowed: ", "region, regions"],
+        &[
+            "unknown field `regoin` (did you mean `region`?)",
+            "allowed: ",
+            "region, regions",
+        ],
     );
+}
+
+#[test]
+fn a_misspelt_required_field_is_one_problem_not_two() {
+    // `regoin` instead of `region`: the unknown field names the one that is then missing.
+    let text = with_prod("").replace("region     = ", "regoin     = ");
+    let d = problem(&text);
+    assert_problem(
+        &d,
+        "hub.regoin",
+        Some(at(&text, "regoin")),
+        &["unknown field `regoin` (did you mean `region`?)"],
+    );
+    // A required field that is simply absent is still reported.
+    let text = with_prod("").replace("region     = \"eu-west-1\"\n", "");
+    let d = problem(&text);
+    assert_problem(&d, "hub.region", Some(at(&text, "[hub]")), &["missing"]);
+    // ...also when a field that is allowed looks like it (`regions` is not a typo).
+    let text = with_prod("").replace(
+        "region     = \"eu-west-1\"\n",
+        "regions = [\"us-east-1\"]\n",
+    );
+    let d = problem(&text);
+    assert_problem(&d, "hub.region", Some(at(&text, "[hub]")), &["missing"]);
+}
+
+#[test]
+fn unknown_names_far_from_every_field_get_no_suggestion() {
+    let text = with_prod("colour = \"blue\"\n");
+    let d = problem(&text);
+    assert!(!d.message.contains("did you mean"), "{d}");
 }
 
 #[test]
@@ -206,7 +241,10 @@ fn rejects_unknown_key_in_member() {
         &d,
         "members.prod.region",
         Some(at(&text, "region = ")),
-        &["unknown field `region`", "allowed: account_id, regions"],
+        &[
+            "unknown field `region` (did you mean `regions`?)",
+            "allowed: account_id, regions",
+        ],
     );
 }
 
@@ -558,12 +596,35 @@ fn rejects_unknown_region() {
         Some(at(&text, "\"eu-west-9\"")),
         &[
             "\"eu-west-9\" is not a region fanin knows",
+            "(did you mean `eu-west-1`, `eu-west-2` or `eu-west-3`?)",
             "allowed: ",
             "eu-west-1",
             "us-gov-west-1",
             "cn-north-1",
         ],
     );
+}
+
+#[test]
+fn the_region_list_is_shown_once_per_run() {
+    let text = with_prod("regions    = [\"ap-northeast-9\", \"eu-wset-1\", \"mars-1\"]\n");
+    let found = problems(&text);
+    assert_eq!(found.len(), 3, "{}", Diagnostics(found.clone()));
+    assert!(found[0].message.contains("us-gov-west-1"), "{}", found[0]);
+    assert!(
+        found[1].message.contains("(did you mean `eu-west-1`?)"),
+        "{}",
+        found[1]
+    );
+    assert!(!found[2].message.contains("did you mean"), "{}", found[2]);
+    for later in &found[1..] {
+        assert!(
+            later
+                .message
+                .ends_with("; allowed: as listed for members.prod.regions[0] above"),
+            "{later}"
+        );
+    }
 }
 
 #[test]

@@ -7,7 +7,7 @@ use super::{
     Access, DeadLetterQueueEncryption, Format, Hub, IntakeBus, Inventory, Member, Notify,
     SUPPORTED_VERSION, Settings, Spanned, Status,
 };
-use crate::diagnostics::{Collector, Location};
+use crate::diagnostics::{Collector, Location, did_you_mean};
 use crate::regions;
 use std::collections::BTreeMap;
 
@@ -554,6 +554,8 @@ struct Table<'a> {
     location: Option<Location>,
     entries: &'a [(Key, Node)],
     used: Vec<bool>,
+    /// Required fields that are absent.
+    missing: Vec<String>,
 }
 
 impl<'a> Table<'a> {
@@ -564,6 +566,7 @@ impl<'a> Table<'a> {
                 location: node.location,
                 entries,
                 used: vec![false; entries.len()],
+                missing: Vec::new(),
             }),
             other => {
                 let what = if path.is_empty() {
@@ -595,15 +598,33 @@ impl<'a> Table<'a> {
         join(&self.path, key)
     }
 
+    /// Reports unknown fields (with the allowed field each is a near miss of) and missing
+    /// required fields, except one an unknown field already names (`regoin` for `region`:
+    /// "missing" on top would only repeat it).
     fn finish(self, allowed: &[&str], d: &mut Collector) {
+        let unknown = |key: &Key| !allowed.contains(&key.name.as_str());
+        for missing in &self.missing {
+            let misspelt = self.entries.iter().zip(&self.used).any(|((key, _), used)| {
+                !used && unknown(key) && !did_you_mean(&key.name, [missing.as_str()]).is_empty()
+            });
+            if !misspelt {
+                // Point at the table that lacks it.
+                d.report(
+                    &self.field(missing),
+                    self.location,
+                    "missing; this field is required",
+                );
+            }
+        }
         for ((key, node), used) in self.entries.iter().zip(&self.used) {
             if !used {
                 d.report(
                     &join(&self.path, &path_key(&key.name)),
                     key.location.or(node.location),
                     format!(
-                        "unknown field {}; allowed: {}",
+                        "unknown field {}{}; allowed: {}",
                         named(&key.name),
+                        did_you_mean(&key.name, allowed.iter().copied()),
                         allowed.join(", ")
                     ),
                 );
@@ -631,12 +652,8 @@ impl<'a> Table<'a> {
         check: impl Fn(&str) -> Result<(), String>,
     ) -> Option<Spanned<String>> {
         if !self.has(key) {
-            // Point at the table that lacks it.
-            d.report(
-                &self.field(key),
-                self.location,
-                "missing; this field is required",
-            );
+            // Reported by `finish`, which knows whether it was misspelt.
+            self.missing.push(key.to_string());
             return None;
         }
         self.checked_string(key, d, check)
@@ -822,8 +839,9 @@ fn check_region(v: &str) -> Result<(), String> {
         "is not a region name"
     };
     Err(format!(
-        "{} {what}; allowed: {}, {}, {}",
+        "{} {what}{}; allowed: {}, {}, {}",
         shown(v),
+        did_you_mean(v, regions::all()),
         regions::names_in("aws").join(", "),
         regions::names_in("aws-cn").join(", "),
         regions::names_in("aws-us-gov").join(", ")
