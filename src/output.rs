@@ -60,9 +60,7 @@ pub fn is_fanin_file(contents: &[u8]) -> bool {
 /// The manifest of the tree in `dir`, if it has one. `dir` must be a directory or not exist
 /// yet.
 pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, OutputError> {
-    if let Some(file) = file_on_the_way(dir) {
-        return Err(OutputError::NotADirectory(file));
-    }
+    usable_out(dir)?;
     let path = dir.join(manifest::FILE_NAME);
     match fs::read_to_string(&path) {
         Ok(text) => Manifest::parse(&text)
@@ -73,18 +71,37 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, OutputError> {
     }
 }
 
-/// `dir` itself, or the first of its ancestors, when that exists and is not a directory:
-/// then no tree can be written there.
-fn file_on_the_way(dir: &Path) -> Option<PathBuf> {
-    let mut ancestors: Vec<&Path> = dir
+/// Refuses an `--out` that no tree can be written to, or only through a symbolic link: a
+/// file on the way (or `dir` itself), or a link anywhere on the path as written, which
+/// would let writes land outside it. Links directly under the filesystem root are the
+/// system's own layout (macOS's `/tmp` and `/var`, FreeBSD's `/home`) and are followed.
+fn usable_out(dir: &Path) -> Result<(), OutputError> {
+    let mut on_the_way: Vec<&Path> = dir
         .ancestors()
-        .filter(|a| !a.as_os_str().is_empty())
+        .filter(|a| !a.as_os_str().is_empty() && a.parent().is_some())
         .collect();
-    ancestors.reverse();
-    ancestors
-        .into_iter()
-        .find(|a| fs::metadata(a).is_ok_and(|meta| !meta.is_dir()))
-        .map(Path::to_path_buf)
+    on_the_way.reverse();
+    for path in on_the_way {
+        let Ok(meta) = fs::symlink_metadata(path) else {
+            return Ok(()); // nothing further down exists yet
+        };
+        let system_layout = path.is_absolute() && path.parent() == Some(Path::new("/"));
+        if meta.file_type().is_symlink() && !system_layout {
+            let why = if fs::metadata(path).is_ok() {
+                "is a symbolic link on the way to --out; fanin writes only real files in real directories so that nothing lands outside --out"
+            } else {
+                "is a symbolic link to nothing (dangling) on the way to --out; fanin writes only real files in real directories: remove the link or choose another --out"
+            };
+            return Err(OutputError::Unsafe {
+                path: path.to_path_buf(),
+                why,
+            });
+        }
+        if fs::metadata(path).is_ok_and(|meta| !meta.is_dir()) {
+            return Err(OutputError::NotADirectory(path.to_path_buf()));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,9 +299,7 @@ fn parent_and_name(dir: &Path) -> Result<(PathBuf, String), OutputError> {
 /// Finishes a generate that was interrupted after its commit point, and removes staging
 /// left by one interrupted before it. Returns how many interrupted runs were found.
 pub fn recover(dir: &Path) -> Result<usize, OutputError> {
-    if let Some(file) = file_on_the_way(dir) {
-        return Err(OutputError::NotADirectory(file));
-    }
+    usable_out(dir)?;
     let (parent, name) = parent_and_name(dir)?;
     let prefix = format!(".{name}{STAGING_INFIX}");
     let entries = match fs::read_dir(&parent) {

@@ -5,7 +5,7 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -90,25 +90,67 @@ fn killing_generate_half_way_leaves_the_previous_tree_byte_identical() {
 }
 
 #[test]
-fn refuses_an_out_directory_that_is_a_symbolic_link() {
+fn refuses_a_symbolic_link_anywhere_on_the_out_path() {
     let work = tempfile::tempdir().unwrap();
     let real = work.path().join("real");
     fs::create_dir(&real).unwrap();
     let link = work.path().join("link");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    common::fanin()
-        .arg("generate")
-        .arg(common::repo().join("examples/minimal/fanin.toml"))
-        .arg("--out")
-        .arg(&link)
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("is a symbolic link"));
+    // The link itself, and a directory below it that generate would create through it; and
+    // the same written relative to the working directory.
+    for (cwd, out) in [
+        (work.path(), link.clone()),
+        (work.path(), link.join("sub")),
+        (work.path(), PathBuf::from("link/sub/deeper")),
+    ] {
+        for command in ["generate", "diff", "check"] {
+            common::fanin()
+                .current_dir(cwd)
+                .arg(command)
+                .arg(common::repo().join("examples/minimal/fanin.toml"))
+                .arg("--out")
+                .arg(&out)
+                .assert()
+                .code(2)
+                .stderr(predicates::str::contains(format!(
+                    "{}: is a symbolic link on the way to --out",
+                    if out.is_absolute() {
+                        link.display().to_string()
+                    } else {
+                        "link".to_string()
+                    }
+                )));
+        }
+    }
     assert_eq!(
         fs::read_dir(&real).unwrap().count(),
         0,
         "nothing written through the link"
     );
+    assert_eq!(
+        fs::read_dir(work.path()).unwrap().count(),
+        2,
+        "nothing staged beside the link either"
+    );
+}
+
+#[test]
+fn a_dangling_link_on_the_out_path_is_named_as_such() {
+    let work = tempfile::tempdir().unwrap();
+    let dangling = work.path().join("dangling");
+    std::os::unix::fs::symlink(work.path().join("gone"), &dangling).unwrap();
+    common::fanin()
+        .arg("generate")
+        .arg(common::repo().join("examples/minimal/fanin.toml"))
+        .arg("--out")
+        .arg(dangling.join("sub"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!(
+            "{}: is a symbolic link to nothing (dangling)",
+            dangling.display()
+        )));
+    assert!(!work.path().join("gone").exists(), "nothing created");
 }
 
 #[test]
