@@ -15,8 +15,15 @@ pub mod output;
 pub mod regions;
 pub mod render;
 
-/// The commented example inventory `fanin init` writes (also the minimal example).
-pub const EXAMPLE_INVENTORY: &str = include_str!("../examples/minimal/fanin.toml");
+/// The example inventory `fanin init` writes in `format` (the minimal example; the TOML and
+/// YAML forms are commented, JSON has no comments). All three generate the same tree.
+pub fn example_inventory(format: inventory::Format) -> &'static str {
+    match format {
+        inventory::Format::Toml => include_str!("../examples/minimal/fanin.toml"),
+        inventory::Format::Yaml => include_str!("../examples/minimal/fanin.yaml"),
+        inventory::Format::Json => include_str!("../examples/minimal/fanin.json"),
+    }
+}
 
 use std::path::Path;
 

@@ -3,6 +3,7 @@
 //! the environment). Errors go to stderr.
 
 use clap::{Parser, Subcommand};
+use fanin::inventory::Format;
 use fanin::lifecycle::Options;
 use fanin::{engine, output};
 use std::path::{Path, PathBuf};
@@ -26,7 +27,8 @@ struct Cli {
 enum Command {
     /// Write a commented example inventory to start from.
     Init {
-        /// Where to write it; refused if the file exists.
+        /// Where to write it: .toml, .yaml/.yml or .json, in that format. Missing
+        /// directories are created; an existing file is never overwritten.
         #[arg(default_value = "fanin.toml")]
         path: PathBuf,
     },
@@ -124,22 +126,50 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 fn init(path: &Path) -> ExitCode {
     use std::io::Write;
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path);
-    match file {
-        Ok(mut f) => match f.write_all(fanin::EXAMPLE_INVENTORY.as_bytes()) {
-            Ok(()) => {
-                println!(
-                    "wrote {}; edit it, then run: fanin generate {} --out <dir>",
-                    path.display(),
-                    path.display()
-                );
-                ExitCode::SUCCESS
+    let Some(format) = Format::from_path(path) else {
+        return fail(format!(
+            "error: {}: fanin reads inventories named *.toml, *.yaml, *.yml or *.json; name the file with one of these and init writes that format",
+            path.display()
+        ));
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    // Like generate's --out, a missing directory is created; a file in its place is not.
+    if let Some(file) = dir
+        .ancestors()
+        .find(|a| std::fs::metadata(a).is_ok_and(|meta| !meta.is_dir()))
+    {
+        return fail(format!(
+            "error: {}: is a file, so {} cannot be created below it",
+            file.display(),
+            path.display()
+        ));
+    }
+    let created = !dir.exists();
+    if created && let Err(e) = std::fs::create_dir_all(dir) {
+        return fail(format!("error: {}: {e}", dir.display()));
+    }
+    // Written beside its destination and moved there only when complete, never over an
+    // existing file: no half-written inventory, nothing overwritten.
+    let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut temp| {
+        temp.write_all(fanin::example_inventory(format).as_bytes())?;
+        temp.as_file().sync_all()?;
+        temp.persist_noclobber(path).map_err(|e| e.error)
+    });
+    match written {
+        Ok(_) => {
+            if created {
+                println!("created {}", dir.display());
             }
-            Err(e) => fail(format!("error: {}: {e}", path.display())),
-        },
+            println!(
+                "wrote {}; edit it, then run: fanin generate {} --out <dir>",
+                path.display(),
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => fail(format!(
             "error: {}: already exists; fanin init never overwrites a file",
             path.display()

@@ -95,6 +95,59 @@ fn init_writes_an_inventory_that_generate_accepts() {
 }
 
 #[test]
+fn init_writes_the_format_its_path_names_and_each_generates_the_same_tree() {
+    let temp = tempfile::tempdir().unwrap();
+    let mut trees = Vec::new();
+    for name in ["fanin.toml", "fanin.yaml", "fanin.yml", "fanin.json"] {
+        // In a directory that does not exist yet: init creates it.
+        let path = temp.path().join("sub/dir").join(name);
+        fanin().arg("init").arg(&path).assert().success();
+        let text = fs::read_to_string(&path).unwrap();
+        match name.rsplit('.').next().unwrap() {
+            "toml" => assert!(text.contains("\n[hub]\n"), "{text}"),
+            "json" => assert!(text.trim_start().starts_with('{'), "{text}"),
+            _ => assert!(text.contains("\nhub:\n"), "{text}"),
+        }
+        let out = temp.path().join(format!("tree-{name}"));
+        fanin()
+            .arg("generate")
+            .arg(&path)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        trees.push(read_tree(&out));
+    }
+    for tree in &trees[1..] {
+        assert!(tree == &trees[0], "the formats generate different trees");
+    }
+}
+
+#[test]
+fn init_refuses_a_name_generate_cannot_read_and_a_file_on_the_way() {
+    let temp = tempfile::tempdir().unwrap();
+    fanin()
+        .arg("init")
+        .arg(temp.path().join("inventory.txt"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("*.toml, *.yaml, *.yml or *.json"));
+    let file = temp.path().join("file");
+    fs::write(&file, "mine").unwrap();
+    fanin()
+        .arg("init")
+        .arg(file.join("fanin.toml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "{}: is a file",
+            file.display()
+        )));
+    let names: Vec<_> = fs::read_dir(temp.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "init wrote something");
+}
+
+#[test]
 fn init_never_overwrites_a_file() {
     let temp = tempfile::tempdir().unwrap();
     let path = temp.path().join("fanin.toml");
