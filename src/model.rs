@@ -303,7 +303,7 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
             "members",
             None,
             format!(
-                "{} members need an intake bus policy of {policy_len} characters, over EventBridge's quota of {BUS_POLICY_QUOTA}; at most {fit} members fit in one hub (ask AWS for a higher quota or split the inventory)",
+                "{} members need an intake bus policy of {policy_len} characters, over EventBridge's quota of {BUS_POLICY_QUOTA}; at most {fit} members fit in one intake bus, and fanin gives a hub one intake bus: keep at most {fit} active members per hub (fanin cannot use a raised quota)",
                 member_account_ids.len()
             ),
         );

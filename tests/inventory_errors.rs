@@ -835,6 +835,71 @@ fn rejects_role_arn_in_another_account() {
 }
 
 #[test]
+fn cross_field_problems_are_reported_whatever_else_is_broken() {
+    // The account mismatch used to appear only once the other problems of the member
+    // (both ways of access set, a bad region) were fixed.
+    let text = with_prod(
+        "role_arn   = \"arn:aws:iam::333333333333:role/fanin\"\nprofile    = \"prod\"\nregions    = [\"eu-wset-1\"]\n",
+    );
+    let found = problems(&text);
+    let fields: Vec<&str> = found.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "members.prod.role_arn",
+            "members.prod.profile",
+            "members.prod.regions[0]"
+        ],
+        "{}",
+        Diagnostics(found.clone())
+    );
+    assert!(
+        found[0].message.contains("account 333333333333"),
+        "{}",
+        found[0]
+    );
+}
+
+#[test]
+fn yaml_cross_field_problems_come_with_the_others_in_one_run() {
+    // An unquoted account id (an integer) used to hide every rule across the hub's fields.
+    let text = "\
+version: 1
+hub:
+  account_id: 111111111111
+  region: eu-west-1
+  regions: [eu-west-1, cn-north-1]
+members:
+  prod:
+    account_id: \"111111111112\"
+    role_arn: arn:aws:iam::999999999999:role/fanin
+";
+    let found = problems_in(text, Format::Yaml);
+    let fields: Vec<&str> = found.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "hub.account_id",
+            "hub.regions[0]",
+            "hub.regions[1]",
+            "members.prod.role_arn"
+        ],
+        "{}",
+        Diagnostics(found.clone())
+    );
+    assert!(
+        found[1].message.contains("the hub's home region"),
+        "{}",
+        found[1]
+    );
+    assert!(
+        found[2].message.contains("partition aws-cn"),
+        "{}",
+        found[2]
+    );
+}
+
+#[test]
 fn rejects_hub_role_arn_in_another_account() {
     let text = with_hub_lines("role_arn   = \"arn:aws:iam::222222222222:role/fanin\"\n");
     let d = problem(&text);
@@ -1226,6 +1291,8 @@ fn rejects_bus_policy_over_the_eventbridge_quota_saying_how_many_members_fit() {
         d.message.contains("over EventBridge's quota of 10240"),
         "{d}"
     );
+    // Nothing fanin could not act on: it has no setting for a raised quota.
+    assert!(!d.message.contains("higher quota"), "{d}");
     let fit = members_that_fit(&d);
     // One principal ARN and a comma per member in one statement: about 300.
     assert!((250..350).contains(&fit), "{fit} members fit? {d}");

@@ -56,8 +56,9 @@ pub(super) fn inventory(root: &Node, format: Format, d: &mut Collector) -> Optio
         Some(node) => settings(node, d),
         None => Some(Settings::default()),
     };
+    let mut seen = Seen::default();
     let hub = match top.take("hub") {
-        Some(node) => hub(node, d),
+        Some(node) => hub(node, &mut seen, d),
         None => {
             d.report(
                 "hub",
@@ -75,7 +76,7 @@ pub(super) fn inventory(root: &Node, format: Format, d: &mut Collector) -> Optio
         None => Some(Notify::default()),
     };
     let members = match top.take("members") {
-        Some(node) => members(node, format, d),
+        Some(node) => members(node, format, &mut seen, d),
         None => {
             d.report(
                 "members",
@@ -98,7 +99,7 @@ pub(super) fn inventory(root: &Node, format: Format, d: &mut Collector) -> Optio
     );
 
     let (members, members_ok) = members.unwrap_or_default();
-    check_across_fields(hub.as_ref(), &members, d);
+    check_across_fields(&seen, d);
     Some(Inventory {
         settings: settings?,
         hub: hub?,
@@ -140,14 +141,25 @@ fn settings(node: &Node, d: &mut Collector) -> Option<Settings> {
     Some(s)
 }
 
-fn hub(node: &Node, d: &mut Collector) -> Option<Hub> {
+fn hub(node: &Node, seen: &mut Seen, d: &mut Collector) -> Option<Hub> {
     let mut t = Table::open(node, "hub", d)?;
     let name = t.checked_string("name", d, check_key);
     let account_id = t.required_string("account_id", d, check_account_id);
     let region = t.required_string("region", d, check_region);
     let regions = t.regions("regions", d);
     let retired_regions = t.regions("retired_regions", d);
-    let access = t.access(d);
+    let (access, role_arn) = t.access(d);
+    seen.hub_name = name.as_ref().map(|n| n.value.clone());
+    seen.hub_region = region.clone();
+    seen.hub = Some(SeenAccount {
+        path: "hub".to_string(),
+        key: None,
+        account_id: account_id.clone(),
+        regions: regions.clone().unwrap_or_default(),
+        regions_written: true,
+        retired_regions: retired_regions.clone().unwrap_or_default(),
+        role_arn,
+    });
     let intake_bus = t
         .checked_string("intake_bus", d, |v| match v {
             "default" | "dedicated" => Ok(()),
@@ -212,7 +224,12 @@ fn notify(node: &Node, d: &mut Collector) -> Option<Notify> {
 }
 
 /// The members that could be read, and whether all could.
-fn members(node: &Node, format: Format, d: &mut Collector) -> Option<(Vec<Member>, bool)> {
+fn members(
+    node: &Node,
+    format: Format,
+    seen: &mut Seen,
+    d: &mut Collector,
+) -> Option<(Vec<Member>, bool)> {
     let member_table = format.table(&["members", "<key>"]);
     let Value::Table(entries) = &node.value else {
         d.report(
@@ -242,7 +259,7 @@ fn members(node: &Node, format: Format, d: &mut Collector) -> Option<(Vec<Member
             );
             ok = false;
         }
-        match member(key, key_location, value, &path, d) {
+        match member(key, key_location, value, &path, seen, d) {
             Some(m) => members.push(m),
             None => ok = false,
         }
@@ -262,13 +279,27 @@ fn member(
     key_location: Option<Location>,
     node: &Node,
     path: &str,
+    seen: &mut Seen,
     d: &mut Collector,
 ) -> Option<Member> {
     let mut t = Table::open(node, path, d)?;
     let account_id = t.required_string("account_id", d, check_account_id);
+    let regions_written = t.has("regions");
     let regions = t.regions("regions", d);
     let retired_regions = t.regions("retired_regions", d);
-    let access = t.access(d);
+    let (access, role_arn) = t.access(d);
+    seen.members.push(SeenAccount {
+        path: path.to_string(),
+        key: Some(Spanned {
+            value: key.to_string(),
+            location: key_location,
+        }),
+        account_id: account_id.clone(),
+        regions: regions.clone().unwrap_or_default(),
+        regions_written,
+        retired_regions: retired_regions.clone().unwrap_or_default(),
+        role_arn,
+    });
     let status = t
         .checked_string("status", d, |v| match v {
             "active" | "retired" => Ok(()),
@@ -367,39 +398,66 @@ fn tags(node: &Node, d: &mut Collector) -> Option<Vec<(Spanned<String>, Spanned<
 /// AWS's limit of user tags per resource; default_tags apply to every resource.
 const MAX_TAGS: usize = 50;
 
+/// What the rules across fields look at, each field as far as it could be read on its own:
+/// collected while reading, so those rules run whatever else in the file is broken.
+#[derive(Default)]
+struct Seen {
+    hub: Option<SeenAccount>,
+    hub_name: Option<String>,
+    hub_region: Option<Spanned<String>>,
+    members: Vec<SeenAccount>,
+}
+
+/// The hub or one member, as far as each field could be read (lists: their valid entries).
+struct SeenAccount {
+    /// `hub` or `members.<key>`.
+    path: String,
+    /// A member's key.
+    key: Option<Spanned<String>>,
+    account_id: Option<Spanned<String>>,
+    regions: Vec<Spanned<String>>,
+    /// Whether `regions` was written (a member without it uses the hub's home region).
+    regions_written: bool,
+    retired_regions: Vec<Spanned<String>>,
+    role_arn: Option<Spanned<String>>,
+}
+
 /// Rules that look at more than one field: duplicates and consistency. They run on every
 /// part that could be read, even when other parts have problems, so that one run reports
 /// everything.
-fn check_across_fields(hub: Option<&Hub>, members: &[Member], d: &mut Collector) {
+fn check_across_fields(seen: &Seen, d: &mut Collector) {
+    let accounts = || seen.hub.iter().chain(&seen.members);
+
     // The same account twice would get two providers and two spokes fighting over one account.
     let mut owners: BTreeMap<&str, String> = BTreeMap::new();
-    if let Some(hub) = hub {
-        owners.insert(&hub.account_id.value, "hub.account_id".to_string());
-    }
-    for m in members {
-        let path = format!("members.{}.account_id", path_key(&m.key.value));
-        if let Some(first) = owners.get(m.account_id.value.as_str()) {
-            d.report(
+    for account in accounts() {
+        let Some(id) = &account.account_id else {
+            continue;
+        };
+        let path = format!("{}.account_id", account.path);
+        match owners.get(id.value.as_str()) {
+            Some(first) => d.report(
                 &path,
-                m.account_id.location,
+                id.location,
                 format!(
                     "account id {} is already used by {first}; each account appears once",
-                    m.account_id.value
+                    id.value
                 ),
-            );
-        } else {
-            owners.insert(&m.account_id.value, path);
+            ),
+            None => {
+                owners.insert(&id.value, path);
+            }
         }
     }
 
-    let hub_name = hub
-        .and_then(|h| h.name.as_ref())
-        .map_or("hub", |n| n.value.as_str());
-    for m in members {
-        if m.key.value == hub_name {
+    let hub_name = seen.hub_name.as_deref().unwrap_or("hub");
+    for m in &seen.members {
+        if let Some(key) = &m.key
+            && key.value == hub_name
+        {
             d.report(
-                &format!("members.{}", path_key(&m.key.value)),
-                m.key.location,
+                &m.path,
+                key.location,
                 format!(
                     "the key `{hub_name}` is the hub's name (hub.name); account keys must differ from it"
                 ),
@@ -407,55 +465,42 @@ fn check_across_fields(hub: Option<&Hub>, members: &[Member], d: &mut Collector)
         }
     }
 
-    let Some(hub) = hub else {
+    // The rules below compare with the hub's home region.
+    let Some(home) = seen.hub_region.as_ref().map(|r| r.value.as_str()) else {
         return;
     };
-    let home = hub.region.value.as_str();
 
     // EventBridge cannot deliver across partitions (aws, aws-cn, aws-us-gov).
     let hub_partition = regions::partition_of(home).unwrap_or("aws");
-    let mut check_partition = |path: String, region: &Spanned<String>| {
-        if let Some(p) = regions::partition_of(&region.value)
-            && p != hub_partition
-        {
-            d.report(
-                &path,
-                region.location,
-                format!(
-                    "region {} is in partition {p}, the hub's home region {home} is in {hub_partition}; events cannot cross partitions",
-                    region.value
-                ),
-            );
-        }
-    };
-    for (list, name) in [
-        (&hub.regions, "regions"),
-        (&hub.retired_regions, "retired_regions"),
-    ] {
-        for (i, r) in list.iter().enumerate() {
-            check_partition(format!("hub.{name}[{i}]"), r);
-        }
-    }
-    for m in members {
-        let key = path_key(&m.key.value);
+    for account in accounts() {
         for (list, name) in [
-            (&m.regions, "regions"),
-            (&m.retired_regions, "retired_regions"),
+            (&account.regions, "regions"),
+            (&account.retired_regions, "retired_regions"),
         ] {
-            for (i, r) in list.iter().enumerate() {
-                check_partition(format!("members.{key}.{name}[{i}]"), r);
+            for (i, region) in list.iter().enumerate() {
+                if let Some(p) = regions::partition_of(&region.value)
+                    && p != hub_partition
+                {
+                    d.report(
+                        &format!("{}.{name}[{i}]", account.path),
+                        region.location,
+                        format!(
+                            "region {} is in partition {p}, the hub's home region {home} is in {hub_partition}; events cannot cross partitions",
+                            region.value
+                        ),
+                    );
+                }
             }
         }
     }
 
-    let mut check_retired = |path: String,
-                             active: &[Spanned<String>],
-                             retired: &[Spanned<String>],
-                             implied: Option<&str>| {
-        for (i, r) in retired.iter().enumerate() {
-            if active.iter().any(|a| a.value == r.value) || implied == Some(r.value.as_str()) {
+    for account in accounts() {
+        // The hub always forwards from its home region; a member without regions uses it.
+        let implied = (account.key.is_none() || !account.regions_written).then_some(home);
+        for (i, r) in account.retired_regions.iter().enumerate() {
+            if account.regions.iter().any(|a| a.value == r.value) || implied == Some(&r.value) {
                 d.report(
-                    &format!("{path}.retired_regions[{i}]"),
+                    &format!("{}.retired_regions[{i}]", account.path),
                     r.location,
                     format!(
                         "region {} is both in use and retired; a retired region is removed from regions",
@@ -464,65 +509,51 @@ fn check_across_fields(hub: Option<&Hub>, members: &[Member], d: &mut Collector)
                 );
             }
         }
-    };
-    check_retired("hub".into(), &hub.regions, &hub.retired_regions, Some(home));
-    for m in members {
-        // A member without regions uses the hub's home region.
-        let implied = m.regions.is_empty().then_some(home);
-        check_retired(
-            format!("members.{}", path_key(&m.key.value)),
-            &m.regions,
-            &m.retired_regions,
-            implied,
-        );
     }
 
-    for (i, r) in hub.regions.iter().enumerate() {
-        if r.value == home {
-            d.report(
-                &format!("hub.regions[{i}]"),
-                r.location,
-                format!(
-                    "{} is the hub's home region (hub.region); hub.regions lists only the other regions to forward from",
-                    r.value
-                ),
-            );
+    if let Some(hub) = &seen.hub {
+        for (i, r) in hub.regions.iter().enumerate() {
+            if r.value == home {
+                d.report(
+                    &format!("hub.regions[{i}]"),
+                    r.location,
+                    format!(
+                        "{} is the hub's home region (hub.region); hub.regions lists only the other regions to forward from",
+                        r.value
+                    ),
+                );
+            }
         }
     }
 
-    let mut check_role_arn = |path: &str, access: &Option<Access>, account: &str| {
-        let Some(Access::RoleArn(arn)) = access else {
-            return;
+    for account in accounts() {
+        let Some(arn) = &account.role_arn else {
+            continue;
         };
-        if let Some(arn_account) = role_arn_account(&arn.value)
-            && arn_account != account
+        let path = format!("{}.role_arn", account.path);
+        if let Some(id) = &account.account_id
+            && let Some(arn_account) = role_arn_account(&arn.value)
+            && arn_account != id.value
         {
             d.report(
-                path,
+                &path,
                 arn.location,
                 format!(
-                    "role ARN is in account {arn_account} but account_id is {account}; the provider would be refused by allowed_account_ids"
+                    "role ARN is in account {arn_account} but account_id is {}; the provider would be refused by allowed_account_ids",
+                    id.value
                 ),
             );
         }
         let arn_partition = arn.value.split(':').nth(1).unwrap_or_default();
         if arn_partition != hub_partition {
             d.report(
-                path,
+                &path,
                 arn.location,
                 format!(
                     "role ARN is in partition {arn_partition} but the hub's home region {home} is in {hub_partition}; allowed: arn:{hub_partition}:iam::<account id>:role/<name>"
                 ),
             );
         }
-    };
-    check_role_arn("hub.role_arn", &hub.access, &hub.account_id.value);
-    for m in members {
-        check_role_arn(
-            &format!("members.{}.role_arn", path_key(&m.key.value)),
-            &m.access,
-            &m.account_id.value,
-        );
     }
 }
 
@@ -721,13 +752,15 @@ impl<'a> Table<'a> {
         Some(regions)
     }
 
-    /// `role_arn` or `profile`, never both. `Some(None)` when neither is set.
-    fn access(&mut self, d: &mut Collector) -> Option<Option<Access>> {
+    /// `role_arn` or `profile`, never both (`Some(None)` when neither is set), and the role
+    /// ARN when it could be read, for the checks across fields.
+    fn access(&mut self, d: &mut Collector) -> (Option<Option<Access>>, Option<Spanned<String>>) {
         let role_present = self.has("role_arn");
         let profile_present = self.has("profile");
         let role = self.checked_string("role_arn", d, check_role_arn);
         let profile = self.checked_string("profile", d, check_profile);
-        if role_present && profile_present {
+        let both = role_present && profile_present;
+        if both {
             let location = self
                 .entries
                 .iter()
@@ -738,12 +771,14 @@ impl<'a> Table<'a> {
                 location,
                 "role_arn and profile are both set; choose one way to reach the account",
             );
-            return None;
         }
-        if (role_present && role.is_none()) || (profile_present && profile.is_none()) {
-            return None;
-        }
-        Some(role.map(Access::RoleArn).or(profile.map(Access::Profile)))
+        let unreadable = (role_present && role.is_none()) || (profile_present && profile.is_none());
+        let access = (!both && !unreadable).then(|| {
+            role.clone()
+                .map(Access::RoleArn)
+                .or(profile.map(Access::Profile))
+        });
+        (access, role)
     }
 }
 
