@@ -37,6 +37,33 @@ pub struct Model {
     /// Every account (hub first, then members by key) with its lifecycle, for the record of
     /// what was generated and for telling renames and removals apart on the next run.
     pub accounts: Vec<Account>,
+    /// What every account needs before the first apply: the role the providers assume.
+    pub deploy_role: DeployRole,
+}
+
+/// The deploy role's template parameters (deploy-role/fanin-deploy-role.yaml) for this
+/// inventory, so that the role grants exactly what its tree creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployRole {
+    pub external_id: Option<String>,
+    pub name_prefix: String,
+    /// The template's TopicName: empty when the topic has the default name.
+    pub topic_name: String,
+    /// One deployment per distinct set of parameters: the hub's first, then the members'.
+    pub deployments: Vec<RoleDeployment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleDeployment {
+    pub hub: bool,
+    /// How the providers reach these accounts.
+    pub reach: Reach,
+    /// The modules create customer-managed KMS keys in these accounts.
+    pub manages_keys: bool,
+    /// The modules create the account analyzer in these accounts.
+    pub creates_analyzer: bool,
+    /// `(key, account id)`, in the order of `Model::accounts`.
+    pub accounts: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +76,21 @@ pub struct Account {
     pub regions: Vec<String>,
     /// Regions whose spoke is being destroyed; their providers stay. Sorted.
     pub retired_regions: Vec<String>,
+    /// fanin creates the account analyzer in this account's spokes (and the hub's).
+    pub create_analyzer: bool,
+    /// How the providers reach this account, as the deploy role needs to know.
+    pub reach: Reach,
+}
+
+/// How an account's providers get their credentials, as far as the deploy role is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// They assume the role of this name in the account: the template can create it.
+    Role(String),
+    /// They assume a role the template cannot create under its name (one with a path).
+    OtherRole(String),
+    /// They use a profile or the engine's own credentials: no role is assumed.
+    Credentials,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +266,17 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
             retired,
             regions,
             retired_regions,
+            create_analyzer: analyzer,
+            reach: match access {
+                Access::AssumeRole { role_arn, .. } => role_arn
+                    .strip_prefix(&format!("arn:{partition}:iam::{account_id}:role/"))
+                    .filter(|name| !name.contains('/'))
+                    .map_or_else(
+                        || Reach::OtherRole(role_arn.clone()),
+                        |name| Reach::Role(name.to_string()),
+                    ),
+                Access::Profile(_) | Access::Ambient => Reach::Credentials,
+            },
         });
     };
     let values = |list: &[inventory::Spanned<String>]| -> Vec<String> {
@@ -322,6 +375,25 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
         .map(|(k, v)| (k.value.clone(), v.value.clone()))
         .collect();
 
+    let encrypt_topic = inv.notify.encrypt_topic.unwrap_or(true);
+    let dead_letter_queues = inv.settings.dead_letter_queues.unwrap_or(true);
+    let dead_letter_queue_encryption = match inv.settings.dead_letter_queue_encryption {
+        Some(DeadLetterQueueEncryption::SseKms) => QueueEncryption::CustomerManagedKey,
+        Some(DeadLetterQueueEncryption::SseSqs) | None => QueueEncryption::SqsManaged,
+    };
+    let queue_keys =
+        dead_letter_queues && dead_letter_queue_encryption == QueueEncryption::CustomerManagedKey;
+    let deploy_role = DeployRole {
+        external_id: external_id.clone(),
+        name_prefix: name_prefix.clone(),
+        topic_name: if topic_name == format!("{name_prefix}-findings") {
+            String::new()
+        } else {
+            topic_name.clone()
+        },
+        deployments: role_deployments(&accounts, encrypt_topic || queue_keys, queue_keys),
+    };
+
     d.finish()?;
     Ok(Model {
         name_prefix,
@@ -336,19 +408,53 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
             topic_name,
             emails,
             create_analyzer: hub_create_analyzer,
-            encrypt_topic: inv.notify.encrypt_topic.unwrap_or(true),
+            encrypt_topic,
         },
         providers,
         spokes,
         member_account_ids,
         tags,
-        dead_letter_queues: inv.settings.dead_letter_queues.unwrap_or(true),
-        dead_letter_queue_encryption: match inv.settings.dead_letter_queue_encryption {
-            Some(DeadLetterQueueEncryption::SseKms) => QueueEncryption::CustomerManagedKey,
-            Some(DeadLetterQueueEncryption::SseSqs) | None => QueueEncryption::SqsManaged,
-        },
+        dead_letter_queues,
+        dead_letter_queue_encryption,
         accounts,
+        deploy_role,
     })
+}
+
+/// Accounts grouped by the deploy role's parameters: the hub alone, then members that need
+/// the same grants together (retired ones too: their resources are destroyed with the role).
+fn role_deployments(
+    accounts: &[Account],
+    hub_manages_keys: bool,
+    member_manages_keys: bool,
+) -> Vec<RoleDeployment> {
+    let mut deployments: Vec<RoleDeployment> = Vec::new();
+    for account in accounts {
+        let manages_keys = if account.is_hub {
+            hub_manages_keys
+        } else {
+            member_manages_keys
+        };
+        let same = deployments.iter_mut().find(|d| {
+            !d.hub
+                && !account.is_hub
+                && d.reach == account.reach
+                && d.manages_keys == manages_keys
+                && d.creates_analyzer == account.create_analyzer
+        });
+        let entry = (account.key.clone(), account.account_id.clone());
+        match same {
+            Some(deployment) => deployment.accounts.push(entry),
+            None => deployments.push(RoleDeployment {
+                hub: account.is_hub,
+                reach: account.reach.clone(),
+                manages_keys,
+                creates_analyzer: account.create_analyzer,
+                accounts: vec![entry],
+            }),
+        }
+    }
+    deployments
 }
 
 /// The name the hub module gives the intake bus (modules/hub/main.tf, `local.intake_bus_name`).

@@ -1,5 +1,6 @@
-//! The hub and spoke modules, embedded from the repository's `modules/` directory and written
-//! into every generated tree byte for byte. Their tests (`modules/*/tests`) stay in the repo.
+//! The hub and spoke modules, embedded from the repository's `modules/` directory, and the
+//! deploy role's CloudFormation template (`deploy-role/`), written into every generated tree
+//! byte for byte. The modules' tests (`modules/*/tests`) stay in the repo.
 
 macro_rules! embed {
     ($path:literal) => {
@@ -22,6 +23,7 @@ pub const FILES: &[(&str, &[u8])] = &[
     embed!("modules/spoke/outputs.tf"),
     embed!("modules/spoke/variables.tf"),
     embed!("modules/spoke/versions.tf"),
+    embed!("deploy-role/fanin-deploy-role.yaml"),
 ];
 
 #[cfg(test)]
@@ -32,19 +34,17 @@ mod tests {
     fn every_module_file_is_embedded() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut on_disk = Vec::new();
-        for module in ["hub", "spoke"] {
-            for entry in std::fs::read_dir(root.join("modules").join(module)).unwrap() {
+        for dir in ["modules/hub", "modules/spoke", "deploy-role"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
                 let entry = entry.unwrap();
                 if entry.file_type().unwrap().is_file() {
-                    on_disk.push(format!(
-                        "modules/{module}/{}",
-                        entry.file_name().to_string_lossy()
-                    ));
+                    on_disk.push(format!("{dir}/{}", entry.file_name().to_string_lossy()));
                 }
             }
         }
         on_disk.sort();
-        let embedded: Vec<String> = FILES.iter().map(|(p, _)| p.to_string()).collect();
+        let mut embedded: Vec<String> = FILES.iter().map(|(p, _)| p.to_string()).collect();
+        embedded.sort();
         assert_eq!(embedded, on_disk);
     }
 

@@ -1,7 +1,8 @@
 //! checkov, the IaC scanner reviewers already trust, on every example's generated tree: zero
 //! failed checks, except those in `checkov-allowlist.toml`, each with the reason it does not
-//! apply. The scanner comes from `scripts/install-checkov.sh` (`FANIN_CHECKOV`); without it
-//! the test is skipped loudly on a developer machine and fails in CI.
+//! apply. `scripts/test` installs the scanner (`scripts/install-pypi-tools.sh`) and names it
+//! in `FANIN_CHECKOV`; without it the test is skipped loudly on a developer machine and fails
+//! in CI.
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Rendering: the generated tree as file paths and bytes, printed from the model alone.
 
+pub mod deploy_role;
 pub mod hcl;
 
 use crate::manifest::MoveRecord;
@@ -41,6 +42,7 @@ pub fn render(model: &Model, moves: &[MoveRecord]) -> Vec<GeneratedFile> {
     if !moved.is_empty() {
         files.push(root_file("moves.tf", &moved));
     }
+    files.push(deploy_role::readme(&model.deploy_role));
     files.extend(modules::FILES.iter().map(|(path, contents)| GeneratedFile {
         path: path.to_string(),
         contents: contents.to_vec(),

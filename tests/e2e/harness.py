@@ -63,6 +63,8 @@ class MotoServer:
 
     def __init__(self, log: Path):
         self.log = log
+        # Every call the engine makes, one JSON line each (moto_server.py, extension 6).
+        self.calls = log.with_name("engine-calls.jsonl")
         self.proc: subprocess.Popen | None = None
         self.url = ""
         self.port = 0
@@ -70,6 +72,7 @@ class MotoServer:
     def start(self, timeout: float = 60) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(HERE / "moto_server.py")],
+            env={**os.environ, "FANIN_E2E_CALLS": str(self.calls)},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log.open("w"),
@@ -1344,3 +1347,84 @@ def spoke_addresses(module: str, e: Expected) -> set[str]:
     return {f"module.{module}.{r}" for r in spoke_resources(e)}
 
 
+
+
+# --------------------------------------------------------------------------- the deploy role
+def _resolve(v, values: dict, conditions: dict):
+    """A CloudFormation value as CloudFormation resolves it: Ref, Fn::Sub, Fn::If; None for
+    AWS::NoValue. Conditions are evaluated from the template's Conditions section."""
+
+    def truth(c) -> bool:
+        (fn, args), = c.items()
+        if fn == "Fn::Equals":
+            return _resolve(args[0], values, conditions) == _resolve(args[1], values, conditions)
+        if fn == "Fn::Not":
+            return not truth(args[0])
+        raise AssertionError(f"condition function {fn} not handled")
+
+    if isinstance(v, dict) and len(v) == 1:
+        (fn, args), = v.items()
+        if fn == "Ref":
+            return None if args == "AWS::NoValue" else values[args]
+        if fn == "Fn::Sub":
+            text = args
+            for name, value in values.items():
+                text = text.replace("${" + name + "}", value)
+            assert "${" not in text, text
+            return text
+        if fn == "Fn::If":
+            branch = args[1] if truth(conditions[args[0]]) else args[2]
+            return _resolve(branch, values, conditions)
+    if isinstance(v, list):
+        return [r for r in (_resolve(i, values, conditions) for i in v) if r is not None]
+    if isinstance(v, dict):
+        return {k: r for k, r in ((k, _resolve(i, values, conditions)) for k, i in v.items()) if r is not None}
+    return v
+
+
+def deploy_role_grants(tree: Path) -> dict[str, set[str]]:
+    """Account id -> the actions the deploy role grants there, with the parameters the tree's
+    deploy-role/README.md prints for that account (the commands users run)."""
+    import yaml
+
+    template = yaml.safe_load((tree / "deploy-role" / "fanin-deploy-role.yaml").read_text())
+    readme = (tree / "deploy-role" / "README.md").read_text()
+    grants: dict[str, set[str]] = {}
+    parts = readme.split("```sh\n")
+    for before, block in zip(parts, parts[1:]):
+        accounts = re.findall(r"\((\d{12})\)", before.strip().rsplit("\n\n", 1)[-1])
+        assert accounts, f"no accounts named before:\n{block}"
+        overrides = block.split("```")[0].split("--parameter-overrides", 1)[1]
+        values = {name: spec.get("Default", "") for name, spec in template["Parameters"].items()}
+        for word in overrides.split():
+            if word != "\\":
+                name, value = word.split("=", 1)
+                values[name] = value
+        values.update({"AWS::Partition": "aws", "AWS::AccountId": "000000000000"})
+        role = template["Resources"]["DeployRole"]["Properties"]
+        (policy,) = _resolve(role["Policies"], values, template["Conditions"])
+        actions = set()
+        for statement in policy["PolicyDocument"]["Statement"]:
+            listed = statement["Action"]
+            actions |= {listed} if isinstance(listed, str) else set(listed)
+        for account in accounts:
+            grants[account] = actions
+    return grants
+
+
+# Calls that need no permission of the deploy role: STS answers GetCallerIdentity to anyone
+# ("No permissions are required to perform this operation", STS API reference); the source
+# credentials, not the role, call AssumeRole; and the provider's account-id lookup tries
+# iam:GetUser first and, when that is refused, asks STS (hashicorp/aws-sdk-go-base,
+# getAccountIDAndPartition, tested there as "Ignore iam:GetUser failure with unauthorized
+# user"): the role does not need it, so it does not get it.
+NEEDS_NO_GRANT = {"sts:GetCallerIdentity", "sts:AssumeRole", "iam:GetUser"}
+
+
+def engine_calls(moto: MotoServer) -> list[tuple[str, str]]:
+    """(account, "service:Action") of every call the engine made, in order."""
+    calls = []
+    for line in moto.calls.read_text().splitlines():
+        c = json.loads(line)
+        calls.append((c["account"], f'{c["service"]}:{c["action"]}'))
+    return calls

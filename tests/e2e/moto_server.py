@@ -43,6 +43,14 @@ Two more places where moto 5.2.5 departs from what AWS documents, and the upgrad
    names (SQS API reference, SetQueueAttributes). The extension keeps the policy when the call
    does not name it.
 
+And one RECORDING, which changes nothing moto does:
+
+6. When FANIN_E2E_CALLS names a file, every request the engine makes (User-Agent naming
+   terraform-provider-aws; the suite's own boto3 inspection is left out) appends one JSON line
+   to it: the account the request acts in (moto's own answer, from the request's keys), the
+   IAM service prefix and the action. The suite checks that the deploy role grants each of
+   them (test_lifecycle.py).
+
 Everything else (other target types, input transformers on them, pattern matching) stays
 moto's. Like moto, the extension enforces no authorization: no bus, queue, topic or key policy
 and no target role is evaluated, which is why the suite asserts those on the plan JSON and on
@@ -55,10 +63,12 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import signal
 import sys
 import threading
 
+from moto.core.responses import BaseResponse
 from moto.events import models as events_models
 from moto.sqs import models as sqs_models
 from moto.utilities.arns import parse_arn
@@ -68,6 +78,8 @@ MOTO_VERSION = "5.2.5"
 _moto_send_to_targets = events_models.Rule.send_to_targets
 _moto_add_policy = events_models.EventBus.add_policy
 _moto_set_queue_attributes = sqs_models.Queue._set_attributes
+_moto_call_action = BaseResponse.call_action
+_calls_lock = threading.Lock()
 
 
 def _kind(target: dict) -> str | None:
@@ -172,6 +184,21 @@ def _set_queue_attributes(self, attributes: dict, now: float | None = None) -> N
         self.policy = policy
 
 
+def _record_call(self):  # noqa: ANN001, ANN202
+    """(6.) BaseResponse.call_action that first notes who called what, for the engine only."""
+    path = os.environ.get("FANIN_E2E_CALLS")
+    agent = self.headers.get("User-Agent", "")
+    if path and "terraform-provider-aws" in agent:
+        call = {
+            "account": self.get_current_account(),
+            "service": self.service_name,
+            "action": self._get_action(),
+        }
+        with _calls_lock, open(path, "a") as calls:
+            calls.write(json.dumps(call) + "\n")
+    return _moto_call_action(self)
+
+
 def install() -> None:
     """Applies the extension (idempotent)."""
     import moto
@@ -184,6 +211,7 @@ def install() -> None:
     events_models.Rule.send_to_targets = _send_to_targets
     events_models.EventBus.add_policy = _replace_bus_policy
     sqs_models.Queue._set_attributes = _set_queue_attributes
+    BaseResponse.call_action = _record_call
 # ============================ end of the test-only extension ============================
 
 

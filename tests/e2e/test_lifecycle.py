@@ -448,3 +448,27 @@ def test_08_destroy_leaves_every_account_empty(world):
         for region, arn in pending:
             want[account]["kms_keys"][(region, ("pending deletion", arn))] = h.pending_key()
     assert got == want, f"left behind after destroy:\n{h.snapshot_diff(got, want)}"
+
+
+# ------------------------------------------------------------------------------ step 9
+def test_09_the_deploy_role_grants_every_call_the_engine_made(world):
+    """Every call of every step above (plans, applies, the rename, the retirement, destroy), in
+    each account, is an action the deploy role grants there, with the parameters the tree's
+    deploy-role/README.md prints. Only the action is checked: moto evaluates no policy, so the
+    resource patterns are checked against the modules' names in tests/deploy_role.rs."""
+    w = world
+    grants = h.deploy_role_grants(w.tree)
+    assert HUB in grants, grants.keys()
+    # Members removed along the way (staging) are no longer listed: any member form covers
+    # them, since the settings did not change.
+    any_member = set().union(*(g for account, g in grants.items() if account != HUB))
+    calls = h.engine_calls(w.moto)
+    # The source credentials of assume_role act in moto's default account: only STS there.
+    elsewhere = {c for a, c in calls if a == h.MOTO_DEFAULT_ACCOUNT}
+    assert elsewhere <= h.NEEDS_NO_GRANT, elsewhere
+    checked = [(a, c) for a, c in calls if a != h.MOTO_DEFAULT_ACCOUNT and c not in h.NEEDS_NO_GRANT]
+    assert len(checked) > 100, f"too few calls recorded to prove anything: {len(checked)}"
+    denied = sorted({(a, c) for a, c in checked if c not in grants.get(a, any_member)})
+    assert not denied, f"the deploy role would deny: {denied}"
+    services = {c.split(":")[0] for _, c in checked}
+    assert {"events", "iam", "sqs", "sns", "kms"} <= services, services
