@@ -28,6 +28,7 @@ if [[ -f "$home/.complete" && "$(cat "$home/.complete")" == "$stamp" && -f "$hom
   echo "$home/aws-schema.json"
   exit 0
 fi
+echo "scripts/install-aws-schema.sh: installing the hashicorp/aws 6.x schema (npm) into $home (once; cached)" >&2
 rm -rf "$home"
 mkdir -p "$home/tmp"
 tarball=$(

