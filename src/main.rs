@@ -25,7 +25,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Write a commented example inventory to start from.
+    /// Write an example inventory to start from (commented in TOML and YAML).
     Init {
         /// Where to write it: .toml, .yaml/.yml or .json, in that format. Missing
         /// directories are created; an existing file is never overwritten.
@@ -39,8 +39,9 @@ enum Command {
         #[command(flatten)]
         changes: Changes,
     },
-    /// Exit 0 when DIR holds exactly what generate would write, 1 with the differing files
-    /// (missing, edited by hand, outdated, stale) otherwise, 2 on error. For CI.
+    /// Exit 0 when DIR holds exactly what generate would write; 1 with the differing files
+    /// (missing, edited by hand, outdated, stale) and the command that fixes them, or when DIR
+    /// does not exist; 2 on error. For CI.
     Check {
         #[command(flatten)]
         target: Target,
