@@ -125,6 +125,29 @@ fn list_long_allowances_once(found: &mut [Diagnostic]) {
     }
 }
 
+/// Shows a user value inside a message without letting control characters through.
+pub fn shown(value: &str) -> String {
+    let mut s = format!("{value:?}");
+    if s.chars().count() > 80 {
+        s = s.chars().take(77).collect::<String>() + "...";
+    }
+    s
+}
+
+/// A key inside a message: between backticks as written, or escaped as `shown` does when it
+/// holds characters a terminal would act on or hide (escape sequences, newlines, bidi
+/// overrides).
+pub fn named(key: &str) -> String {
+    if key
+        .chars()
+        .all(|c| matches!(c, '"' | '\'' | '\\') || c.escape_debug().len() == 1)
+    {
+        format!("`{key}`")
+    } else {
+        shown(key)
+    }
+}
+
 /// ` (did you mean `x`?)` when `written` is a near miss of one or more `candidates`: at most
 /// two edits away (one for names of up to four characters), a transposition counting as one.
 /// Only the nearest are named, at most three; empty when none is near.

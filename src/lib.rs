@@ -6,6 +6,7 @@
 
 pub mod diagnostics;
 pub mod engine;
+pub mod generated;
 pub mod inventory;
 pub mod lifecycle;
 pub mod manifest;
@@ -40,7 +41,7 @@ pub enum Error {
 #[derive(Debug)]
 pub struct Generation {
     /// The whole tree, manifest included, sorted by path.
-    pub files: Vec<render::GeneratedFile>,
+    pub files: Vec<generated::GeneratedFile>,
     pub previous: Option<manifest::Manifest>,
     /// What writing `files` would do to each file in the directory now.
     pub changes: Vec<output::Change>,
@@ -68,15 +69,15 @@ pub fn plan_generation(
 }
 
 /// Everything `generate` writes for the inventory at `path` into an empty directory.
-pub fn generate(path: &Path) -> Result<Vec<render::GeneratedFile>, diagnostics::Diagnostics> {
+pub fn generate(path: &Path) -> Result<Vec<generated::GeneratedFile>, diagnostics::Diagnostics> {
     let model = model::load(path)?;
     Ok(tree(&model, &[]))
 }
 
-fn tree(model: &model::Model, moves: &[manifest::MoveRecord]) -> Vec<render::GeneratedFile> {
+fn tree(model: &model::Model, moves: &[manifest::MoveRecord]) -> Vec<generated::GeneratedFile> {
     let mut files = render::render(model, moves);
     let record = manifest::record(model, moves, &files);
-    files.push(render::GeneratedFile {
+    files.push(generated::GeneratedFile {
         path: manifest::FILE_NAME.to_string(),
         contents: record.to_text().into_bytes(),
     });

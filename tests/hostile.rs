@@ -19,8 +19,8 @@
 mod common;
 
 use common::{engine, fanin};
+use fanin::generated::GeneratedFile;
 use fanin::inventory::{self, Format};
-use fanin::render::GeneratedFile;
 use hcl::{BlockLabel, Body, Expression, ObjectKey, Structure, TraversalOperator};
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};

@@ -7,7 +7,7 @@ use super::{
     Access, DeadLetterQueueEncryption, Format, Hub, IntakeBus, Inventory, Member, Notify,
     SUPPORTED_VERSION, Settings, Spanned, Status,
 };
-use crate::diagnostics::{Collector, Location, did_you_mean};
+use crate::diagnostics::{Collector, Location, did_you_mean, named, shown};
 use crate::regions;
 use std::collections::BTreeMap;
 
@@ -819,29 +819,6 @@ fn check_field(
             d.report(path, value.location, message);
             false
         }
-    }
-}
-
-/// Shows a user value inside a message without letting control characters through.
-fn shown(value: &str) -> String {
-    let mut s = format!("{value:?}");
-    if s.chars().count() > 80 {
-        s = s.chars().take(77).collect::<String>() + "...";
-    }
-    s
-}
-
-/// A key inside a message: between backticks as written, or escaped as `shown` does when it
-/// holds characters a terminal would act on or hide (escape sequences, newlines, bidi
-/// overrides).
-pub(super) fn named(key: &str) -> String {
-    if key
-        .chars()
-        .all(|c| matches!(c, '"' | '\'' | '\\') || c.escape_debug().len() == 1)
-    {
-        format!("`{key}`")
-    } else {
-        shown(key)
     }
 }
 

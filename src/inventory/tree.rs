@@ -91,7 +91,7 @@ pub fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
         if message == "duplicate key"
             && let Some(key) = e.span().and_then(|s| text.get(s))
         {
-            message = format!("duplicate key {}", super::read::named(key.trim()));
+            message = format!("duplicate key {}", crate::diagnostics::named(key.trim()));
         }
         SyntaxError {
             location: e.span().map(|s| index.locate(s.start)),
@@ -175,7 +175,7 @@ impl UniqueKeys {
         } else {
             Err(E::custom(format!(
                 "duplicate key {}",
-                crate::inventory::read::named(name)
+                crate::diagnostics::named(name)
             )))
         }
     }
