@@ -145,7 +145,7 @@ pub fn reconcile(
                         &mut d,
                         &mut outcome,
                         options,
-                        &format!("{}.regions", field_of(&now.key, now.is_hub)),
+                        &format!("{}.regions", field_of(&now.key, now.is_hub())),
                         message,
                     );
                 }
@@ -157,7 +157,7 @@ pub fn reconcile(
                     now.regions.contains(region) || now.retired_regions.contains(region);
                 if !still_listed {
                     d.report(
-                        &format!("{}.retired_regions", field_of(&now.key, now.is_hub)),
+                        &format!("{}.retired_regions", field_of(&now.key, now.is_hub())),
                         None,
                         format!(
                             "region {region} of account {id} was retired and is now removed from the inventory; {RETIRED_APPLIED} keep it in retired_regions until it has"
@@ -170,11 +170,11 @@ pub fn reconcile(
         if now.key != before.key {
             let retiring = before.status == AccountStatus::Retired
                 || !before.retired_regions.is_empty()
-                || now.retired
+                || now.status == AccountStatus::Retired
                 || !now.retired_regions.is_empty();
             if retiring {
                 d.report(
-                    &field_of(&now.key, now.is_hub),
+                    &field_of(&now.key, now.is_hub()),
                     None,
                     format!(
                         "account {id} was called `{}` and is now `{}` while a retirement is in progress; finish the retirement (generate, apply, remove the retired entries) before renaming, so the destroyed resources keep their provider",

@@ -41,22 +41,11 @@ pub struct AccountRecord {
     pub retired_regions: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AccountStatus {
-    Hub,
-    Active,
-    Retired,
-}
+/// The model's account status, recorded as is.
+pub use crate::model::AccountStatus;
 
-/// The account with `account_id` was called `from` and is now called `to`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MoveRecord {
-    pub account_id: String,
-    pub from: String,
-    pub to: String,
-}
+/// The renames the model keeps, recorded as they are.
+pub use crate::model::MoveRecord;
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -94,18 +83,11 @@ pub fn record(
         .accounts
         .iter()
         .map(|a| {
-            let status = if a.is_hub {
-                AccountStatus::Hub
-            } else if a.retired {
-                AccountStatus::Retired
-            } else {
-                AccountStatus::Active
-            };
             (
                 a.account_id.clone(),
                 AccountRecord {
                     key: a.key.clone(),
-                    status,
+                    status: a.status,
                     regions: a.regions.clone(),
                     retired_regions: a.retired_regions.clone(),
                 },

@@ -70,8 +70,7 @@ pub struct RoleDeployment {
 pub struct Account {
     pub key: String,
     pub account_id: String,
-    pub is_hub: bool,
-    pub retired: bool,
+    pub status: AccountStatus,
     /// Regions with a spoke (the hub's home region included for the hub), sorted.
     pub regions: Vec<String>,
     /// Regions whose spoke is being destroyed; their providers stay. Sorted.
@@ -80,6 +79,61 @@ pub struct Account {
     pub create_analyzer: bool,
     /// How the providers reach this account, as the deploy role needs to know.
     pub reach: Reach,
+}
+
+/// The account with `account_id` was called `from` and is now called `to`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveRecord {
+    pub account_id: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// The module address of the spoke of account `key` in `region`: it depends on nothing else,
+/// so adding or removing other accounts never moves a spoke.
+pub fn spoke_module_name(key: &str, region: &str) -> String {
+    format!("spoke_{}", alias_for(key, region))
+}
+
+impl Model {
+    /// `(from, to)` module names of the `moved` blocks that kept renames need: one per region
+    /// the renamed account has a spoke address in (the hub's home region has none: the hub
+    /// module's address does not depend on its name).
+    pub fn spoke_moves(&self, moves: &[MoveRecord]) -> Vec<(String, String)> {
+        let mut pairs = Vec::new();
+        for m in moves {
+            let Some(account) = self.accounts.iter().find(|a| a.account_id == m.account_id) else {
+                continue;
+            };
+            for region in &account.regions {
+                if account.is_hub() && *region == self.hub.region {
+                    continue;
+                }
+                pairs.push((
+                    spoke_module_name(&m.from, region),
+                    spoke_module_name(&m.to, region),
+                ));
+            }
+        }
+        pairs
+    }
+}
+
+/// An account's place in the fan-in, as the model decides it and the manifest records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Hub,
+    Active,
+    /// Its spokes are destroyed; its providers stay until it leaves the inventory.
+    Retired,
+}
+
+impl Account {
+    pub fn is_hub(&self) -> bool {
+        self.status == AccountStatus::Hub
+    }
 }
 
 /// How an account's providers get their credentials, as far as the deploy role is concerned.
@@ -250,7 +304,7 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
             });
             if !retired && regions.contains(region) {
                 spokes.push(Spoke {
-                    module_name: format!("spoke_{alias}"),
+                    module_name: spoke_module_name(key, region),
                     provider_alias: alias,
                     account_key: key.to_string(),
                     account_id: account_id.to_string(),
@@ -262,8 +316,13 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
         accounts.push(Account {
             key: key.to_string(),
             account_id: account_id.to_string(),
-            is_hub,
-            retired,
+            status: if is_hub {
+                AccountStatus::Hub
+            } else if retired {
+                AccountStatus::Retired
+            } else {
+                AccountStatus::Active
+            },
             regions,
             retired_regions,
             create_analyzer: analyzer,
@@ -430,14 +489,14 @@ fn role_deployments(
 ) -> Vec<RoleDeployment> {
     let mut deployments: Vec<RoleDeployment> = Vec::new();
     for account in accounts {
-        let manages_keys = if account.is_hub {
+        let manages_keys = if account.is_hub() {
             hub_manages_keys
         } else {
             member_manages_keys
         };
         let same = deployments.iter_mut().find(|d| {
             !d.hub
-                && !account.is_hub
+                && !account.is_hub()
                 && d.reach == account.reach
                 && d.manages_keys == manages_keys
                 && d.creates_analyzer == account.create_analyzer
@@ -446,7 +505,7 @@ fn role_deployments(
         match same {
             Some(deployment) => deployment.accounts.push(entry),
             None => deployments.push(RoleDeployment {
-                hub: account.is_hub,
+                hub: account.is_hub(),
                 reach: account.reach.clone(),
                 manages_keys,
                 creates_analyzer: account.create_analyzer,

@@ -4,8 +4,7 @@ pub mod deploy_role;
 pub mod hcl;
 
 use crate::generated::{self, GeneratedFile};
-use crate::manifest::MoveRecord;
-use crate::model::{Access, Model, alias_for};
+use crate::model::{Access, Model, MoveRecord};
 use crate::modules;
 use hcl::{Block, Expr};
 
@@ -203,33 +202,18 @@ fn outputs(model: &Model) -> Vec<Block> {
     ]
 }
 
-/// One `moved` block per kept rename and per region with a spoke, so that a renamed key moves
-/// the spoke's resources instead of destroying and recreating them. The hub module's address
-/// does not depend on its name; only its extra-region spokes move.
+/// One `moved` block per spoke of a kept rename, so that a renamed key moves the spoke's
+/// resources instead of destroying and recreating them (the model decides which).
 fn moved_blocks(model: &Model, moves: &[MoveRecord]) -> Vec<Block> {
-    let mut blocks = Vec::new();
-    for m in moves {
-        let Some(account) = model.accounts.iter().find(|a| a.account_id == m.account_id) else {
-            continue;
-        };
-        for region in &account.regions {
-            if account.is_hub && *region == model.hub.region {
-                continue;
-            }
-            blocks.push(
-                Block::new("moved", &[])
-                    .attr(
-                        "from",
-                        reference(&format!("module.spoke_{}", alias_for(&m.from, region))),
-                    )
-                    .attr(
-                        "to",
-                        reference(&format!("module.spoke_{}", alias_for(&m.to, region))),
-                    ),
-            );
-        }
-    }
-    blocks
+    model
+        .spoke_moves(moves)
+        .into_iter()
+        .map(|(from, to)| {
+            Block::new("moved", &[])
+                .attr("from", reference(&format!("module.{from}")))
+                .attr("to", reference(&format!("module.{to}")))
+        })
+        .collect()
 }
 
 #[cfg(test)]
