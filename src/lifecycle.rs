@@ -119,7 +119,7 @@ pub fn reconcile(
                 continue;
             }
             let message = format!(
-                "account {id} (key `{}`) left the inventory without being retired; its spoke resources are still in state and would lose their provider. Remove it in two steps: 1. set status = \"retired\" under [members.{}], run fanin generate and tofu apply (this destroys only that account's resources); 2. remove it from the inventory and generate again",
+                "account {id} (key `{}`) left the inventory without being retired; its spoke resources are still in state and would lose their provider. Remove it in two steps: 1. put it back with status = \"retired\" on member `{}`, run fanin generate and tofu apply (this destroys only that account's resources); 2. remove it from the inventory and run fanin generate --retired-applied",
                 before.key, before.key
             );
             forced_or_report(
@@ -139,7 +139,7 @@ pub fn reconcile(
                     now.regions.contains(region) || now.retired_regions.contains(region);
                 if !still_reachable {
                     let message = format!(
-                        "region {region} of account {id} left the inventory without being retired; its spoke is still in state. Remove it in two steps: 1. move it from regions to retired_regions, run fanin generate and tofu apply; 2. remove it from retired_regions and generate again"
+                        "region {region} of account {id} left the inventory without being retired; its spoke is still in state. Remove it in two steps: 1. move it from regions to retired_regions, run fanin generate and tofu apply; 2. remove it from retired_regions and run fanin generate --retired-applied"
                     );
                     forced_or_report(
                         &mut d,

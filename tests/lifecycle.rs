@@ -115,6 +115,8 @@ fn removing_an_unretired_member_is_refused_and_writes_nothing() {
         .stderr(predicate::str::contains("members.sandbox"))
         .stderr(predicate::str::contains("444444444444"))
         .stderr(predicate::str::contains("status = \"retired\""))
+        // The second step is the one that needs the user's word.
+        .stderr(predicate::str::contains("fanin generate --retired-applied"))
         .stderr(predicate::str::contains("--force overrides"));
     common::assert_same_tree(&before, &snapshot(&ws.out), "after the refusal");
 }
