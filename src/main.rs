@@ -227,11 +227,8 @@ fn check(inventory: &Path, out: &Path) -> ExitCode {
         Ok(g) => g,
         Err(e) => return fail(e),
     };
-    let generate = format!(
-        "fanin generate {} --out {}",
-        inventory.display(),
-        out.display()
-    );
+    let arguments = format!("{} --out {}", inventory.display(), out.display());
+    let generate = format!("fanin generate {arguments}");
     if !out.exists() {
         eprintln!(
             "{}: no such directory; `{generate}` writes the tree there",
@@ -270,10 +267,8 @@ fn check(inventory: &Path, out: &Path) -> ExitCode {
             if edited {
                 // generate refuses to overwrite a hand edit without --force.
                 eprintln!(
-                    "to fix: `fanin diff {} --out {}` shows each hand edit (as what generate would undo); \
-move it into the inventory or a file of your own (such as an *_override.tf), then run `{generate} --force` and commit",
-                    inventory.display(),
-                    out.display()
+                    "to fix: `fanin diff {arguments}` shows each hand edit (as what generate would undo); \
+move it into the inventory or a file of your own (such as an *_override.tf), then run `{generate} --force` and commit"
                 );
             } else {
                 eprintln!("to fix: run `{generate}` and commit the tree");

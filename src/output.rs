@@ -71,8 +71,10 @@ fn usable_out(dir: &Path) -> Result<(), OutputError> {
             return Ok(()); // nothing further down exists yet
         };
         let system_layout = path.is_absolute() && path.parent() == Some(Path::new("/"));
+        // What the path leads to, links followed (an error for a dangling link).
+        let target = fs::metadata(path);
         if meta.file_type().is_symlink() && !system_layout {
-            let why = if fs::metadata(path).is_ok() {
+            let why = if target.is_ok() {
                 "is a symbolic link on the way to --out; fanin writes only real files in real directories so that nothing lands outside --out"
             } else {
                 "is a symbolic link to nothing (dangling) on the way to --out; fanin writes only real files in real directories: remove the link or choose another --out"
@@ -82,7 +84,7 @@ fn usable_out(dir: &Path) -> Result<(), OutputError> {
                 why,
             });
         }
-        if fs::metadata(path).is_ok_and(|meta| !meta.is_dir()) {
+        if target.is_ok_and(|meta| !meta.is_dir()) {
             return Err(OutputError::NotADirectory(path.to_path_buf()));
         }
     }
