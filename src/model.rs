@@ -3,9 +3,7 @@
 //! the model and never looks at the inventory again.
 
 use crate::diagnostics::{Collector, Diagnostics};
-use crate::inventory::{
-    self, Access as InventoryAccess, DeadLetterQueueEncryption, IntakeBus, Inventory, Status,
-};
+use crate::inventory::{self, DeadLetterQueueEncryption, IntakeBus, Inventory, Status};
 use crate::regions;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -239,13 +237,16 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
     let external_id = inv.settings.external_id.as_ref().map(|s| s.value.clone());
     let role_name = inv.settings.role_name.as_ref().map(|s| s.value.as_str());
 
-    let access_for = |access: &Option<InventoryAccess>, account_id: &str| match access {
-        Some(InventoryAccess::RoleArn(arn)) => Access::AssumeRole {
+    // The inventory refuses an account with both a role ARN and a profile.
+    let access_for = |role_arn: &Option<inventory::Spanned<String>>,
+                      profile: &Option<inventory::Spanned<String>>,
+                      account_id: &str| match (role_arn, profile) {
+        (Some(arn), _) => Access::AssumeRole {
             role_arn: arn.value.clone(),
             external_id: external_id.clone(),
         },
-        Some(InventoryAccess::Profile(p)) => Access::Profile(p.value.clone()),
-        None => match role_name {
+        (None, Some(p)) => Access::Profile(p.value.clone()),
+        (None, None) => match role_name {
             Some(role) => Access::AssumeRole {
                 role_arn: format!("arn:{partition}:iam::{account_id}:role/{role}"),
                 external_id: external_id.clone(),
@@ -265,7 +266,7 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
     let use_default_bus = inv.hub.intake_bus == Some(IntakeBus::Default);
     let intake_bus_name = intake_bus_name(&name_prefix, use_default_bus);
     let hub_create_analyzer = inv.hub.create_analyzer.unwrap_or(default_analyzer);
-    let hub_access = access_for(&inv.hub.access, &hub_id);
+    let hub_access = access_for(&inv.hub.role_arn, &inv.hub.profile, &hub_id);
 
     let mut providers = Vec::new();
     let mut spokes = Vec::new();
@@ -363,10 +364,10 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
         add_account(
             &m.key.value,
             &m.account_id.value,
-            m.status == Status::Retired,
+            m.status == Some(Status::Retired),
             regions,
             values(&m.retired_regions),
-            &access_for(&m.access, &m.account_id.value),
+            &access_for(&m.role_arn, &m.profile, &m.account_id.value),
             m.create_analyzer.unwrap_or(default_analyzer),
         );
     }
@@ -401,7 +402,7 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
     let mut member_account_ids: Vec<String> = inv
         .members
         .iter()
-        .filter(|m| m.status == Status::Active)
+        .filter(|m| m.status != Some(Status::Retired))
         .map(|m| m.account_id.value.clone())
         .collect();
     member_account_ids.sort();

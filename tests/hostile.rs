@@ -1056,61 +1056,22 @@ impl Breakage {
                 format!("{path}.profile")
             }
             Breakage::UnknownField(which, name) => {
-                let (t, prefix, allowed): (&mut Table, String, &[&str]) = match which % 5 {
-                    0 => (
-                        doc,
-                        String::new(),
-                        &["version", "settings", "hub", "notify", "members", "tags"],
-                    ),
-                    1 => (
-                        table(doc, "settings")?,
-                        "settings.".into(),
-                        &[
-                            "name_prefix",
-                            "role_name",
-                            "external_id",
-                            "create_analyzer",
-                            "dead_letter_queues",
-                            "dead_letter_queue_encryption",
-                        ],
-                    ),
-                    2 => (
-                        table(doc, "hub")?,
-                        "hub.".into(),
-                        &[
-                            "name",
-                            "account_id",
-                            "region",
-                            "regions",
-                            "retired_regions",
-                            "role_arn",
-                            "profile",
-                            "intake_bus",
-                            "create_analyzer",
-                        ],
-                    ),
-                    3 => (
-                        table(doc, "notify")?,
-                        "notify.".into(),
-                        &["emails", "topic_name", "encrypt_topic"],
-                    ),
+                let (t, prefix, section): (&mut Table, String, &str) = match which % 5 {
+                    0 => (doc, String::new(), ""),
+                    1 => (table(doc, "settings")?, "settings.".into(), "settings"),
+                    2 => (table(doc, "hub")?, "hub.".into(), "hub"),
+                    3 => (table(doc, "notify")?, "notify.".into(), "notify"),
                     _ => {
                         let (t, path) = target(doc, Target::Member(*which))?;
-                        (
-                            t,
-                            format!("{path}."),
-                            &[
-                                "account_id",
-                                "regions",
-                                "retired_regions",
-                                "status",
-                                "role_arn",
-                                "profile",
-                                "create_analyzer",
-                            ],
-                        )
+                        (t, format!("{path}."), "members.<key>")
                     }
                 };
+                // The names each section allows, from the inventory's own tables.
+                let allowed = inventory::sections()
+                    .into_iter()
+                    .find(|s| s.path == section)
+                    .expect("a section of the inventory")
+                    .names();
                 if allowed.contains(&name.as_str()) {
                     return None;
                 }

@@ -7,7 +7,7 @@
 //! token the diagnostic must point at rather than a hand-counted number.
 
 use fanin::diagnostics::{Diagnostic, Diagnostics, Location};
-use fanin::inventory::{self, Access, Format, Inventory, Spanned};
+use fanin::inventory::{self, Format, Inventory, Spanned};
 use std::path::Path;
 
 const FILE: &str = "fanin.toml";
@@ -1446,12 +1446,6 @@ fn without_positions(mut inv: Inventory) -> Inventory {
     fn clear(s: &mut Spanned<String>) {
         s.location = None;
     }
-    fn clear_access(a: &mut Option<Access>) {
-        match a {
-            Some(Access::RoleArn(s)) | Some(Access::Profile(s)) => clear(s),
-            None => {}
-        }
-    }
     let settings = &mut inv.settings;
     for s in [
         &mut settings.name_prefix,
@@ -1467,14 +1461,16 @@ fn without_positions(mut inv: Inventory) -> Inventory {
     clear(&mut inv.hub.account_id);
     clear(&mut inv.hub.region);
     inv.hub.regions.iter_mut().for_each(clear);
-    clear_access(&mut inv.hub.access);
+    inv.hub.role_arn.iter_mut().for_each(clear);
+    inv.hub.profile.iter_mut().for_each(clear);
     inv.notify.emails.iter_mut().for_each(clear);
     inv.notify.topic_name.iter_mut().for_each(clear);
     for m in &mut inv.members {
         clear(&mut m.key);
         clear(&mut m.account_id);
         m.regions.iter_mut().for_each(clear);
-        clear_access(&mut m.access);
+        m.role_arn.iter_mut().for_each(clear);
+        m.profile.iter_mut().for_each(clear);
     }
     for (k, v) in &mut inv.tags {
         clear(k);
@@ -1849,5 +1845,44 @@ fn a_byte_order_mark_is_ignored_in_every_format() {
         let inv = parse(text, format).unwrap_or_else(|d| panic!("{format:?} refused: {d}"));
         assert_eq!(inv.hub.account_id.value, from_toml.hub.account_id.value);
         assert_eq!(inv.members.len(), 1);
+    }
+}
+
+/// The names each section allows, in its "unknown field" message, are its table's entries:
+/// one list, so a field added to a table is allowed and named there with nothing else to edit.
+#[test]
+fn unknown_field_messages_list_each_sections_table() {
+    let sections = inventory::sections();
+    let paths: Vec<&str> = sections.iter().map(|s| s.path).collect();
+    assert_eq!(
+        paths,
+        ["", "settings", "hub", "notify", "members.<key>"],
+        "a section without a test here"
+    );
+    for section in &sections {
+        let names = section.names();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{}: a name twice", section.path);
+        let (text, field) = match section.path {
+            "" => (format!("zzz = 1\n{HUB}{PROD}"), "zzz".to_string()),
+            "members.<key>" => (format!("{HUB}{PROD}zzz = 1\n"), "members.prod.zzz".into()),
+            "hub" => (
+                HUB.replace("[hub]\n", "[hub]\nzzz = 1\n") + PROD,
+                "hub.zzz".into(),
+            ),
+            path => (
+                format!("{HUB}{PROD}\n[{path}]\nzzz = 1\n"),
+                format!("{path}.zzz"),
+            ),
+        };
+        let d = problem(&text);
+        assert_eq!(d.field, field, "{text}");
+        assert_eq!(
+            d.message,
+            format!("unknown field `zzz`; allowed: {}", names.join(", ")),
+            "{text}"
+        );
     }
 }

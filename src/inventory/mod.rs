@@ -4,14 +4,20 @@
 //! file are reported together, each with its field path and, where the format gives it, line
 //! and column.
 
+#[macro_use]
+mod fields;
+mod checks;
 mod read;
+mod rules;
 mod tree;
 
 use crate::diagnostics::{Collector, Diagnostics, Location};
+use fields::{Choice, Choices, Flag, Regions, RequiredText, Text, TextList};
 use std::io::Read;
 use std::path::Path;
 
-pub use read::{MAX_KEY_LEN, is_valid_key};
+pub use checks::{MAX_KEY_LEN, is_valid_key};
+pub use fields::{FieldSpec, Kind, Section};
 
 /// Inventories are a few kilobytes; refusing large files keeps memory bounded when someone
 /// points fanin at the wrong file.
@@ -27,14 +33,23 @@ pub struct Spanned<T> {
     pub location: Option<Location>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Settings {
-    pub name_prefix: Option<Spanned<String>>,
-    pub role_name: Option<Spanned<String>>,
-    pub external_id: Option<Spanned<String>>,
-    pub create_analyzer: Option<bool>,
-    pub dead_letter_queues: Option<bool>,
-    pub dead_letter_queue_encryption: Option<DeadLetterQueueEncryption>,
+section! {
+    /// `settings`: choices that apply to every account.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct Settings at "settings", read as SettingsAsRead {
+        /// The prefix of every name fanin gives a resource (default `fanin`).
+        name_prefix: Option<Spanned<String>> = Text(checks::check_name_prefix),
+        /// The role fanin's providers assume in every account without `role_arn` or `profile`.
+        role_name: Option<Spanned<String>> = Text(checks::check_role_name),
+        /// The external id those providers pass when they assume a role.
+        external_id: Option<Spanned<String>> = Text(checks::check_external_id),
+        /// Whether every account gets an account analyzer (default true).
+        create_analyzer: Option<bool> = Flag,
+        /// Whether every rule target gets a dead-letter queue (default true).
+        dead_letter_queues: Option<bool> = Flag,
+        /// How dead-letter queues are encrypted at rest (default `sse-sqs`).
+        dead_letter_queue_encryption: Option<DeadLetterQueueEncryption> = Choice::of(),
+    }
 }
 
 /// How dead-letter queues are encrypted at rest.
@@ -46,25 +61,39 @@ pub enum DeadLetterQueueEncryption {
     SseKms,
 }
 
-/// How fanin's providers reach an account, when the inventory says so for that account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Access {
-    RoleArn(Spanned<String>),
-    Profile(Spanned<String>),
+impl Choices for DeadLetterQueueEncryption {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("sse-sqs", DeadLetterQueueEncryption::SseSqs),
+        ("sse-kms", DeadLetterQueueEncryption::SseKms),
+    ];
+    fn refusal(_: &str) -> String {
+        "unknown encryption; allowed: \"sse-sqs\" (SQS-managed keys, the default: no charge) or \"sse-kms\" (a customer-managed KMS key in every account and region that has a queue: 1 USD a month each, up to 3 with rotations)".into()
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hub {
-    pub name: Option<Spanned<String>>,
-    pub account_id: Spanned<String>,
-    pub region: Spanned<String>,
-    pub regions: Vec<Spanned<String>>,
-    /// Extra regions being removed: their providers stay one more generation so the engine
-    /// can destroy what is in them.
-    pub retired_regions: Vec<Spanned<String>>,
-    pub access: Option<Access>,
-    pub intake_bus: Option<IntakeBus>,
-    pub create_analyzer: Option<bool>,
+section! {
+    /// `hub`: the account that receives every finding.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Hub at "hub", read as HubAsRead {
+        /// The hub's key in provider aliases and module names (default `hub`).
+        name: Option<Spanned<String>> = Text(checks::check_key),
+        account_id: Spanned<String> = RequiredText(checks::check_account_id),
+        /// The home region: the intake bus and the topic live there.
+        region: Spanned<String> = RequiredText(checks::check_region),
+        /// The hub's other regions to forward findings from.
+        regions: Vec<Spanned<String>> = Regions,
+        /// Extra regions being removed: their providers stay one more generation so the
+        /// engine can destroy what is in them.
+        retired_regions: Vec<Spanned<String>> = Regions,
+        /// The role the hub's providers assume (instead of `settings.role_name`).
+        role_arn: Option<Spanned<String>> = Text(checks::check_role_arn),
+        /// The AWS CLI profile the hub's providers use (instead of a role).
+        profile: Option<Spanned<String>> = Text(checks::check_profile),
+        /// Which bus members put events on (default `dedicated`).
+        intake_bus: Option<IntakeBus> = Choice::of(),
+        /// Whether the hub gets account analyzers (default: `settings.create_analyzer`).
+        create_analyzer: Option<bool> = Flag,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,33 +104,68 @@ pub enum IntakeBus {
     Default,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Notify {
-    pub emails: Vec<Spanned<String>>,
-    pub topic_name: Option<Spanned<String>>,
-    pub encrypt_topic: Option<bool>,
+impl Choices for IntakeBus {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("dedicated", IntakeBus::Dedicated),
+        ("default", IntakeBus::Default),
+    ];
+    fn refusal(_: &str) -> String {
+        "unknown intake bus; allowed: \"dedicated\" (a bus of its own, the default) or \"default\" (the hub's default bus)".into()
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    pub key: Spanned<String>,
-    pub account_id: Spanned<String>,
-    /// Empty when the inventory does not list regions (the hub's home region is then used).
-    pub regions: Vec<Spanned<String>>,
-    /// Regions being removed (first phase of a removal).
-    pub retired_regions: Vec<Spanned<String>>,
-    pub status: Status,
-    pub access: Option<Access>,
-    pub create_analyzer: Option<bool>,
+section! {
+    /// `notify`: who hears of findings.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct Notify at "notify", read as NotifyAsRead {
+        /// Addresses subscribed to the findings topic, each once.
+        emails: Vec<Spanned<String>> = TextList(checks::check_email),
+        /// The findings topic's name (default `<name_prefix>-findings`).
+        topic_name: Option<Spanned<String>> = Text(checks::check_topic_name),
+        /// Whether the topic is encrypted with a customer-managed key (default true).
+        encrypt_topic: Option<bool> = Flag,
+    }
+}
+
+section! {
+    /// `members.<key>`: one account whose findings go to the hub; `key` is its name in
+    /// `members`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Member at "members.<key>", read as MemberAsRead, given key: Spanned<String> {
+        account_id: Spanned<String> = RequiredText(checks::check_account_id),
+        /// Regions to forward findings from; when absent, the hub's home region.
+        regions: Vec<Spanned<String>> = Regions,
+        /// Regions being removed (first phase of a removal).
+        retired_regions: Vec<Spanned<String>> = Regions,
+        /// `active` (the default) or `retired`: destroy this account's resources, keep its
+        /// providers until it leaves the inventory.
+        status: Option<Status> = Choice::of(),
+        /// The role this account's providers assume (instead of `settings.role_name`).
+        role_arn: Option<Spanned<String>> = Text(checks::check_role_arn),
+        /// The AWS CLI profile this account's providers use (instead of a role).
+        profile: Option<Spanned<String>> = Text(checks::check_profile),
+        /// Whether this account gets account analyzers (default: `settings.create_analyzer`).
+        create_analyzer: Option<bool> = Flag,
+    }
 }
 
 /// A member's lifecycle: a member is retired (its resources destroyed, its providers kept)
 /// before it may leave the inventory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
-    #[default]
     Active,
     Retired,
+}
+
+impl Choices for Status {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("active", Status::Active), ("retired", Status::Retired)];
+    fn refusal(written: &str) -> String {
+        format!(
+            "{} is not a status; allowed: \"active\" (the default) or \"retired\" (destroy this account's resources, keep its providers until it leaves the inventory)",
+            crate::diagnostics::shown(written)
+        )
+    }
 }
 
 /// A checked inventory, as written by the user.
@@ -114,6 +178,17 @@ pub struct Inventory {
     pub members: Vec<Member>,
     /// In file order.
     pub tags: Vec<(Spanned<String>, Spanned<String>)>,
+}
+
+/// Every table of fields the inventory has: the top level, then each section.
+pub fn sections() -> Vec<Section> {
+    vec![
+        read::top_level(),
+        Settings::section(),
+        Hub::section(),
+        Notify::section(),
+        Member::section(),
+    ]
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! A format-neutral document tree with source positions. TOML, YAML and JSON inventories are
-//! all read into this tree first, so that the typed reading in `raw.rs` can report every
-//! problem of a file at once (serde stops at the first) and point at its line and column.
+//! all read into this tree first, so that the typed reading (`fields.rs`, `read.rs`) can
+//! report every problem of a file at once (serde stops at the first) and point at its line
+//! and column.
 
 use crate::diagnostics::Location;
 

@@ -1,0 +1,287 @@
+//! Rules for single values: what an account id, a region, a name, an email address or a tag
+//! may be, each with a message that says what is wrong and what is allowed.
+
+use crate::diagnostics::{did_you_mean, shown};
+use crate::regions;
+
+pub const MAX_KEY_LEN: usize = 40;
+
+/// Account keys and the hub name become parts of HCL identifiers (provider aliases, module
+/// names), so they must already be identifiers: fanin never renames silently.
+pub fn is_valid_key(key: &str) -> bool {
+    let mut chars = key.chars();
+    key.len() <= MAX_KEY_LEN
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+pub(super) const KEY_RULE: &str = "allowed: a lowercase letter, then lowercase letters, digits, `_` or `-`, at most 40 characters";
+
+pub(super) fn check_key(v: &str) -> Result<(), String> {
+    if is_valid_key(v) {
+        Ok(())
+    } else {
+        Err(format!("{} is not a valid name; {KEY_RULE}", shown(v)))
+    }
+}
+
+pub(super) fn check_account_id(v: &str) -> Result<(), String> {
+    if v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not an AWS account id; allowed: exactly 12 digits",
+            shown(v)
+        ))
+    }
+}
+
+pub(super) fn check_region(v: &str) -> Result<(), String> {
+    if regions::partition_of(v).is_some() {
+        return Ok(());
+    }
+    let what = if regions::looks_like_region(v) {
+        "is not a region fanin knows"
+    } else {
+        "is not a region name"
+    };
+    Err(format!(
+        "{} {what}{}; allowed: {}, {}, {}",
+        shown(v),
+        did_you_mean(v, regions::all()),
+        regions::names_in("aws").join(", "),
+        regions::names_in("aws-cn").join(", "),
+        regions::names_in("aws-us-gov").join(", ")
+    ))
+}
+
+pub(super) fn check_name_prefix(v: &str) -> Result<(), String> {
+    let ok = (1..=20).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a valid name prefix; allowed: 1 to 20 of a-z, 0-9 and -",
+            shown(v)
+        ))
+    }
+}
+
+/// IAM role names: 1-64 of letters, digits and `+=,.@_-`.
+pub(super) fn check_role_name(v: &str) -> Result<(), String> {
+    if is_iam_name(v, 64) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a valid IAM role name; allowed: 1 to 64 of letters, digits and +=,.@_-",
+            shown(v)
+        ))
+    }
+}
+
+fn is_iam_name(v: &str, max: usize) -> bool {
+    (1..=max).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
+/// The account id in `arn:<partition>:iam::<id>:role/<path/name>`, when it has that shape.
+pub(super) fn role_arn_account(v: &str) -> Option<&str> {
+    let rest = v.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(':')?;
+    if !matches!(partition, "aws" | "aws-cn" | "aws-us-gov") {
+        return None;
+    }
+    let rest = rest.strip_prefix("iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    let name_path = resource.strip_prefix("role/")?;
+    let valid_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    let valid_name = name_path.split('/').all(|p| is_iam_name(p, 64)) && name_path.len() <= 512;
+    (valid_account && valid_name).then_some(account)
+}
+
+pub(super) fn check_role_arn(v: &str) -> Result<(), String> {
+    match role_arn_account(v) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "{} is not an IAM role ARN; allowed: arn:aws:iam::<12-digit account id>:role/<name> (partition aws, aws-cn or aws-us-gov)",
+            shown(v)
+        )),
+    }
+}
+
+/// The external id as STS accepts it: 2-1224 of letters, digits and `+=,.@:/-_`.
+pub(super) fn check_external_id(v: &str) -> Result<(), String> {
+    let ok = (2..=1224).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(
+            "is not a valid external id; allowed: 2 to 1224 of letters, digits and +=,.@:/-_"
+                .into(),
+        )
+    }
+}
+
+/// Profile names live in the user's AWS config: printable ASCII on one line. Non-ASCII is
+/// refused so that no invisible or bidirectional character can hide in a reviewed diff.
+pub(super) fn check_profile(v: &str) -> Result<(), String> {
+    let ok = !v.trim().is_empty()
+        && v.len() <= 128
+        && v.chars().all(|c| c.is_ascii_graphic() || c == ' ');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a usable profile name; allowed: 1 to 128 printable ASCII characters",
+            shown(v)
+        ))
+    }
+}
+
+pub(super) fn check_topic_name(v: &str) -> Result<(), String> {
+    let ok = (1..=256).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a valid SNS topic name; allowed: 1 to 256 of letters, digits, - and _",
+            shown(v)
+        ))
+    }
+}
+
+/// A plain address `local@domain.tld` as SNS email subscriptions take it: the local part a
+/// dot-atom, the domain DNS labels with a letter-only top level. Stricter than RFC 5322 on
+/// purpose: quoted local parts and address literals are not deliverable through SNS.
+pub(super) fn check_email(v: &str) -> Result<(), String> {
+    let err = || {
+        Err(format!(
+            "{} is not a valid email address; allowed: name@example.com",
+            shown(v)
+        ))
+    };
+    let Some((local, domain)) = v.rsplit_once('@') else {
+        return err();
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            (1..=63).contains(&l.len())
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()));
+    if local_ok && domain_ok && v.len() <= 254 {
+        Ok(())
+    } else {
+        err()
+    }
+}
+
+/// AWS tag rules: keys 1-128 and values 0-256 characters of letters, digits, spaces and
+/// `_.:/=+-@`; keys starting with `aws:` are reserved. The text must also be in Unicode NFC
+/// without combining marks: OpenTofu/Terraform normalise string literals to NFC, so other
+/// forms would reach AWS changed (and two keys could silently merge), and AWS refuses marks.
+fn is_tag_text(v: &str) -> bool {
+    use unicode_normalization::{char::is_combining_mark, is_nfc};
+    is_nfc(v)
+        && v.chars().all(|c| {
+            (c.is_alphanumeric() && !is_combining_mark(c)) || c == ' ' || "_.:/=+-@".contains(c)
+        })
+}
+
+pub(super) fn check_tag_key(v: &str) -> Result<(), String> {
+    if v.to_ascii_lowercase().starts_with("aws:") {
+        return Err("tag keys starting with aws: are reserved by AWS".into());
+    }
+    if (1..=128).contains(&v.chars().count()) && is_tag_text(v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a valid tag key; allowed: 1 to 128 letters, digits, spaces and _.:/=+-@ (Unicode in NFC form, no combining marks)",
+            shown(v)
+        ))
+    }
+}
+
+pub(super) fn check_tag_value(v: &str) -> Result<(), String> {
+    if v.chars().count() <= 256 && is_tag_text(v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a valid tag value; allowed: up to 256 letters, digits, spaces and _.:/=+-@ (Unicode in NFC form, no combining marks)",
+            shown(v)
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_identifier_rule() {
+        assert!(is_valid_key("prod"));
+        assert!(is_valid_key("prod-eu_2"));
+        assert!(!is_valid_key("Prod"));
+        assert!(!is_valid_key("2prod"));
+        assert!(!is_valid_key(""));
+        assert!(!is_valid_key(&"a".repeat(41)));
+    }
+
+    #[test]
+    fn emails() {
+        assert!(check_email("secops@example.com").is_ok());
+        assert!(check_email("a.b+c@mail.example.co").is_ok());
+        for bad in [
+            "",
+            "a",
+            "a@b",
+            "@b.com",
+            "a@.com",
+            "a b@c.com",
+            "a@b.c",
+            "a..b@c.com",
+            "a@b_c.com",
+        ] {
+            assert!(check_email(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn role_arns() {
+        assert_eq!(
+            role_arn_account("arn:aws:iam::111111111111:role/x"),
+            Some("111111111111")
+        );
+        assert_eq!(
+            role_arn_account("arn:aws:iam::111111111111:role/path/x"),
+            Some("111111111111")
+        );
+        assert_eq!(role_arn_account("arn:aws:iam::11111111111:role/x"), None);
+        assert_eq!(role_arn_account("arn:aws:iam::111111111111:user/x"), None);
+        assert_eq!(
+            role_arn_account("arn:aws:iam::111111111111:role/x\"y"),
+            None
+        );
+    }
+}

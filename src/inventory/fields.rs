@@ -1,0 +1,535 @@
+//! The tables of fields. Each inventory section is declared once, with `section!`, as a list
+//! of entries (name, Rust type, reader with its check, meaning); from that one list come the
+//! section's struct, its reading, the names it allows (and so the "unknown field" messages)
+//! and the description `sections()` gives to tests and to generated documentation. Adding a
+//! field is one entry plus its use in the model.
+
+use super::Spanned;
+use super::tree::{Key, Node, Value};
+use crate::diagnostics::{Collector, Location, did_you_mean, named};
+use std::marker::PhantomData;
+
+/// One section of the inventory as its table declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// Where the section is: `settings`, `members.<key>`; empty for the top level.
+    pub path: &'static str,
+    pub fields: Vec<FieldSpec>,
+}
+
+impl Section {
+    pub fn names(&self) -> Vec<&'static str> {
+        self.fields.iter().map(|f| f.name).collect()
+    }
+}
+
+/// One field of a section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    /// The entry's doc comment, one item per line.
+    pub doc: &'static [&'static str],
+}
+
+/// What a field holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// The inventory format version, an integer.
+    Version,
+    /// A string, checked by the field's rule.
+    Text,
+    /// One of the listed strings.
+    Choice(Vec<&'static str>),
+    Flag,
+    /// A list of strings, each checked by the field's rule.
+    TextList,
+    /// A list of region names, each once.
+    Regions,
+    /// A section of its own (its path).
+    Section(&'static str),
+    /// A table whose keys the user chooses, each holding a section (its path).
+    Keyed(&'static str),
+    /// A table of tag names to values.
+    Tags,
+}
+
+/// Declares a section: its struct (with the attributes and doc comments given), the table
+/// of its fields and how it is read. `given` fields are not read from the section's table
+/// (a member's key is its name in `members`).
+macro_rules! section {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident at $path:literal, read as $as_read:ident
+            $(, given $given:ident : $given_ty:ty)* {
+            $(
+                $(#[doc = $doc:literal])*
+                $field:ident : $ty:ty = $reader:expr,
+            )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub struct $name {
+            $( pub $given: $given_ty, )*
+            $( $(#[doc = $doc])* pub $field: $ty, )*
+        }
+
+        /// Each field as far as it could be read on its own: `None` when a required field is
+        /// missing or a field is refused (already reported).
+        struct $as_read {
+            $( $field: Option<$ty>, )*
+        }
+
+        impl $name {
+            /// The names this section allows.
+            const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
+
+            /// This section's table of fields.
+            pub fn section() -> $crate::inventory::fields::Section {
+                use $crate::inventory::fields::{Section, spec};
+                Section {
+                    path: $path,
+                    fields: vec![$(spec::<$ty, _>(stringify!($field), &$reader, &[$($doc),*])),*],
+                }
+            }
+
+            /// Reads every field of the table, reporting each problem, then the fields that
+            /// are unknown or missing.
+            fn read(
+                table: &mut $crate::inventory::fields::Table<'_>,
+                d: &mut $crate::diagnostics::Collector,
+            ) -> $as_read {
+                use $crate::inventory::fields::Read;
+                let read = $as_read {
+                    $( $field: Read::read(&$reader, table, stringify!($field), d), )*
+                };
+                table.finish(Self::NAMES, d);
+                read
+            }
+        }
+
+        impl $as_read {
+            /// The section, when every field could be read.
+            #[allow(clippy::question_mark)]
+            fn complete(self, $( $given: $given_ty ),*) -> Option<$name> {
+                Some($name {
+                    $( $given, )*
+                    $( $field: self.$field?, )*
+                })
+            }
+        }
+    };
+}
+
+/// How one kind of field is read from a table. `None` means the field is unusable (required
+/// and missing, or refused); an optional field that is absent reads as `Some(None)` or an
+/// empty list.
+pub(super) trait Read {
+    type Output;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output>;
+    fn kind(&self) -> Kind;
+    fn required(&self) -> bool {
+        false
+    }
+}
+
+/// The table entry of a field read by `reader` into a `T`.
+pub(super) fn spec<T, R: Read<Output = T>>(
+    name: &'static str,
+    reader: &R,
+    doc: &'static [&'static str],
+) -> FieldSpec {
+    FieldSpec {
+        name,
+        kind: reader.kind(),
+        required: reader.required(),
+        doc,
+    }
+}
+
+/// A value check: `Err` says what is wrong and what is allowed.
+pub(super) type Check = fn(&str) -> Result<(), String>;
+
+/// An optional string.
+pub(super) struct Text(pub Check);
+
+impl Read for Text {
+    type Output = Option<Spanned<String>>;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output> {
+        Some(t.checked_string(name, d, self.0))
+    }
+    fn kind(&self) -> Kind {
+        Kind::Text
+    }
+}
+
+/// A string that must be present.
+pub(super) struct RequiredText(pub Check);
+
+impl Read for RequiredText {
+    type Output = Spanned<String>;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output> {
+        t.required_string(name, d, self.0)
+    }
+    fn kind(&self) -> Kind {
+        Kind::Text
+    }
+    fn required(&self) -> bool {
+        true
+    }
+}
+
+/// An optional `true` or `false`.
+pub(super) struct Flag;
+
+impl Read for Flag {
+    type Output = Option<bool>;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output> {
+        Some(t.bool(name, d))
+    }
+    fn kind(&self) -> Kind {
+        Kind::Flag
+    }
+}
+
+/// An optional list of checked strings (empty when absent).
+pub(super) struct TextList(pub Check);
+
+impl Read for TextList {
+    type Output = Vec<Spanned<String>>;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output> {
+        Some(t.string_list(name, d, self.0).unwrap_or_default())
+    }
+    fn kind(&self) -> Kind {
+        Kind::TextList
+    }
+}
+
+/// An optional list of regions, each once (empty when absent).
+pub(super) struct Regions;
+
+impl Read for Regions {
+    type Output = Vec<Spanned<String>>;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output> {
+        Some(t.regions(name, d).unwrap_or_default())
+    }
+    fn kind(&self) -> Kind {
+        Kind::Regions
+    }
+}
+
+/// The strings a choice field allows, each with the value it reads as.
+pub(super) trait Choices: Copy + 'static {
+    const CHOICES: &'static [(&'static str, Self)];
+    /// The message for a value that is none of them.
+    fn refusal(written: &str) -> String;
+}
+
+/// An optional choice among `T::CHOICES`.
+pub(super) struct Choice<T>(PhantomData<T>);
+
+impl<T> Choice<T> {
+    pub(super) const fn of() -> Self {
+        Choice(PhantomData)
+    }
+}
+
+impl<T: Choices> Read for Choice<T> {
+    type Output = Option<T>;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output> {
+        let check = |v: &str| match T::CHOICES.iter().any(|(choice, _)| *choice == v) {
+            true => Ok(()),
+            false => Err(T::refusal(v)),
+        };
+        let written = t.checked_string(name, d, check);
+        Some(written.and_then(|w| {
+            T::CHOICES
+                .iter()
+                .find(|(choice, _)| *choice == w.value)
+                .map(|(_, value)| *value)
+        }))
+    }
+    fn kind(&self) -> Kind {
+        Kind::Choice(T::CHOICES.iter().map(|(name, _)| *name).collect())
+    }
+}
+
+/// A key as it appears in a field path: bare when TOML would write it bare (`tags.Owner`),
+/// quoted otherwise (`tags."Cost Center"`).
+pub(super) fn path_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if bare {
+        key.to_string()
+    } else {
+        format!("{key:?}")
+    }
+}
+
+fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_string()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+/// A table being read: remembers which keys were used so the rest can be reported as unknown.
+pub(super) struct Table<'a> {
+    path: String,
+    location: Option<Location>,
+    entries: &'a [(Key, Node)],
+    used: Vec<bool>,
+    /// Required fields that are absent.
+    missing: Vec<String>,
+}
+
+impl<'a> Table<'a> {
+    pub(super) fn open(node: &'a Node, path: &str, d: &mut Collector) -> Option<Table<'a>> {
+        match &node.value {
+            Value::Table(entries) => Some(Table {
+                path: path.to_string(),
+                location: node.location,
+                entries,
+                used: vec![false; entries.len()],
+                missing: Vec::new(),
+            }),
+            other => {
+                let what = if path.is_empty() {
+                    "the inventory"
+                } else {
+                    path
+                };
+                d.report(
+                    path,
+                    node.location,
+                    format!("expected {what} to be a table, found {}", other.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn take(&mut self, key: &str) -> Option<&'a Node> {
+        let i = self.entries.iter().position(|(k, _)| k.name == key)?;
+        self.used[i] = true;
+        Some(&self.entries[i].1)
+    }
+
+    pub(super) fn has(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k.name == key)
+    }
+
+    /// The node written for `key`, without taking it.
+    pub(super) fn peek(&self, key: &str) -> Option<(&'a Key, &'a Node)> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(k, n)| (k, n))
+    }
+
+    pub(super) fn field(&self, key: &str) -> String {
+        join(&self.path, key)
+    }
+
+    /// Reports unknown fields (with the allowed field each is a near miss of) and missing
+    /// required fields, except one an unknown field already names (`regoin` for `region`:
+    /// "missing" on top would only repeat it).
+    pub(super) fn finish(&self, allowed: &[&str], d: &mut Collector) {
+        let unknown = |key: &Key| !allowed.contains(&key.name.as_str());
+        for missing in &self.missing {
+            let misspelt = self.entries.iter().zip(&self.used).any(|((key, _), used)| {
+                !used && unknown(key) && !did_you_mean(&key.name, [missing.as_str()]).is_empty()
+            });
+            if !misspelt {
+                // Point at the table that lacks it.
+                d.report(
+                    &self.field(missing),
+                    self.location,
+                    "missing; this field is required",
+                );
+            }
+        }
+        for ((key, node), used) in self.entries.iter().zip(&self.used) {
+            if !used {
+                d.report(
+                    &join(&self.path, &path_key(&key.name)),
+                    key.location.or(node.location),
+                    format!(
+                        "unknown field {}{}; allowed: {}",
+                        named(&key.name),
+                        did_you_mean(&key.name, allowed.iter().copied()),
+                        allowed.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    fn checked_string(
+        &mut self,
+        key: &str,
+        d: &mut Collector,
+        check: impl Fn(&str) -> Result<(), String>,
+    ) -> Option<Spanned<String>> {
+        let node = self.take(key)?;
+        let path = self.field(key);
+        let value = string(node, &path, d)?;
+        check_field(&path, &value, d, check).then_some(value)
+    }
+
+    /// A string that must be present; `None` (after a report) when missing or invalid.
+    fn required_string(
+        &mut self,
+        key: &str,
+        d: &mut Collector,
+        check: impl Fn(&str) -> Result<(), String>,
+    ) -> Option<Spanned<String>> {
+        if !self.has(key) {
+            // Reported by `finish`, which knows whether it was misspelt.
+            self.missing.push(key.to_string());
+            return None;
+        }
+        self.checked_string(key, d, check)
+    }
+
+    fn bool(&mut self, key: &str, d: &mut Collector) -> Option<bool> {
+        let node = self.take(key)?;
+        match node.value {
+            Value::Bool(b) => Some(b),
+            ref other => {
+                d.report(
+                    &self.field(key),
+                    node.location,
+                    format!("expected true or false, found {}", other.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn string_list(
+        &mut self,
+        key: &str,
+        d: &mut Collector,
+        check: impl Fn(&str) -> Result<(), String>,
+    ) -> Option<Vec<Spanned<String>>> {
+        let node = self.take(key)?;
+        let path = self.field(key);
+        let Value::Array(items) = &node.value else {
+            d.report(
+                &path,
+                node.location,
+                format!("expected a list of strings, found {}", node.value.kind()),
+            );
+            return None;
+        };
+        let mut values = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let item_path = format!("{path}[{i}]");
+            if let Some(v) = string(item, &item_path, d)
+                && check_field(&item_path, &v, d, &check)
+            {
+                values.push(v);
+            }
+        }
+        Some(values)
+    }
+
+    /// A region list: every entry a known region, none twice.
+    fn regions(&mut self, key: &str, d: &mut Collector) -> Option<Vec<Spanned<String>>> {
+        let path = self.field(key);
+        let regions = self.string_list(key, d, super::checks::check_region)?;
+        for (i, r) in regions.iter().enumerate() {
+            if let Some(first) = regions[..i].iter().position(|p| p.value == r.value) {
+                d.report(
+                    &format!("{path}[{i}]"),
+                    r.location,
+                    format!(
+                        "region {} is listed twice (also {path}[{first}]); list each region once",
+                        r.value
+                    ),
+                );
+            }
+        }
+        Some(regions)
+    }
+}
+
+pub(super) fn string(node: &Node, path: &str, d: &mut Collector) -> Option<Spanned<String>> {
+    match &node.value {
+        Value::String(s) => Some(Spanned {
+            value: s.clone(),
+            location: node.location,
+        }),
+        Value::Integer(_) if path.ends_with("account_id") => {
+            d.report(
+                path,
+                node.location,
+                "expected a string of 12 digits, found an integer; quote it (\"012345678901\"): numbers lose leading zeros",
+            );
+            None
+        }
+        other => {
+            d.report(
+                path,
+                node.location,
+                format!("expected a string, found {}", other.kind()),
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn check_field(
+    path: &str,
+    value: &Spanned<String>,
+    d: &mut Collector,
+    check: impl Fn(&str) -> Result<(), String>,
+) -> bool {
+    match check(&value.value) {
+        Ok(()) => true,
+        Err(message) => {
+            d.report(path, value.location, message);
+            false
+        }
+    }
+}
