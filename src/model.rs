@@ -75,7 +75,9 @@ pub struct Account {
     pub retired_regions: Vec<String>,
     /// fanin creates the account analyzer in this account's spokes (and the hub's).
     pub create_analyzer: bool,
-    /// How the providers reach this account, as the deploy role needs to know.
+    /// How the providers reach this account.
+    pub access: Access,
+    /// The same, as the deploy role needs to know.
     pub reach: Reach,
 }
 
@@ -222,213 +224,45 @@ pub fn alias_for(account_key: &str, region: &str) -> String {
     format!("{account_key}_{}", region.replace('-', "_"))
 }
 
+/// Resolves a checked inventory: settings, then accounts, then their providers and spokes,
+/// then the checks only the resolved names allow (aliases, the bus policy quota).
 pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
     let mut d = Collector::new(path);
-
-    let name_prefix = inv
-        .settings
-        .name_prefix
-        .as_ref()
-        .map_or(DEFAULT_NAME_PREFIX, |s| &s.value)
-        .to_string();
-    let partition = regions::partition_of(&inv.hub.region.value)
-        .expect("the inventory checks that the hub region is known");
-    let default_analyzer = inv.settings.create_analyzer.unwrap_or(true);
-    let external_id = inv.settings.external_id.as_ref().map(|s| s.value.clone());
-    let role_name = inv.settings.role_name.as_ref().map(|s| s.value.as_str());
-
-    // The inventory refuses an account with both a role ARN and a profile.
-    let access_for = |role_arn: &Option<inventory::Spanned<String>>,
-                      profile: &Option<inventory::Spanned<String>>,
-                      account_id: &str| match (role_arn, profile) {
-        (Some(arn), _) => Access::AssumeRole {
-            role_arn: arn.value.clone(),
-            external_id: external_id.clone(),
-        },
-        (None, Some(p)) => Access::Profile(p.value.clone()),
-        (None, None) => match role_name {
-            Some(role) => Access::AssumeRole {
-                role_arn: format!("arn:{partition}:iam::{account_id}:role/{role}"),
-                external_id: external_id.clone(),
-            },
-            None => Access::Ambient,
-        },
-    };
-
-    let hub_name = inv
-        .hub
-        .name
-        .as_ref()
-        .map_or(DEFAULT_HUB_NAME, |n| &n.value)
-        .to_string();
-    let hub_id = inv.hub.account_id.value.clone();
-    let hub_region = inv.hub.region.value.clone();
-    let use_default_bus = inv.hub.intake_bus == Some(IntakeBus::Default);
-    let intake_bus_name = intake_bus_name(&name_prefix, use_default_bus);
-    let hub_create_analyzer = inv.hub.create_analyzer.unwrap_or(default_analyzer);
-    let hub_access = access_for(&inv.hub.role_arn, &inv.hub.profile, &hub_id);
-
-    let mut providers = Vec::new();
-    let mut spokes = Vec::new();
-    let hub_alias = alias_for(&hub_name, &hub_region);
-    providers.push(Provider {
-        alias: hub_alias.clone(),
-        account_key: hub_name.clone(),
-        account_id: hub_id.clone(),
-        region: hub_region.clone(),
-        access: hub_access.clone(),
-    });
-    let mut accounts = Vec::new();
-    // A spoke exists for an active region; a retired one keeps only its provider, so that
-    // the engine can still reach the account to destroy what the spoke had created.
-    let mut add_account = |key: &str,
-                           account_id: &str,
-                           retired: bool,
-                           mut regions: Vec<String>,
-                           mut retired_regions: Vec<String>,
-                           access: &Access,
-                           analyzer: bool| {
-        regions.sort();
-        retired_regions.sort();
-        let is_hub = key == hub_name && account_id == hub_id;
-        for region in regions.iter().chain(&retired_regions) {
-            if is_hub && *region == hub_region {
-                continue; // the hub's home provider is already there
-            }
-            let alias = alias_for(key, region);
-            providers.push(Provider {
-                alias: alias.clone(),
-                account_key: key.to_string(),
-                account_id: account_id.to_string(),
-                region: region.to_string(),
-                access: access.clone(),
-            });
-            if !retired && regions.contains(region) {
-                spokes.push(Spoke {
-                    module_name: spoke_module_name(key, region),
-                    provider_alias: alias,
-                    account_key: key.to_string(),
-                    account_id: account_id.to_string(),
-                    region: region.to_string(),
-                    create_analyzer: analyzer,
-                });
-            }
-        }
-        accounts.push(Account {
-            key: key.to_string(),
-            account_id: account_id.to_string(),
-            status: if is_hub {
-                AccountStatus::Hub
-            } else if retired {
-                AccountStatus::Retired
-            } else {
-                AccountStatus::Active
-            },
-            regions,
-            retired_regions,
-            create_analyzer: analyzer,
-            reach: match access {
-                Access::AssumeRole { role_arn, .. } => role_arn
-                    .strip_prefix(&format!("arn:{partition}:iam::{account_id}:role/"))
-                    .filter(|name| !name.contains('/'))
-                    .map_or_else(
-                        || Reach::OtherRole(role_arn.clone()),
-                        |name| Reach::Role(name.to_string()),
-                    ),
-                Access::Profile(_) | Access::Ambient => Reach::Credentials,
-            },
-        });
-    };
-    let values = |list: &[inventory::Spanned<String>]| -> Vec<String> {
-        list.iter().map(|r| r.value.clone()).collect()
-    };
-    let mut hub_regions = values(&inv.hub.regions);
-    hub_regions.push(hub_region.clone());
-    add_account(
-        &hub_name,
-        &hub_id,
-        false,
-        hub_regions,
-        values(&inv.hub.retired_regions),
-        &hub_access,
-        hub_create_analyzer,
+    let settings = Resolved::settings(inv);
+    let accounts = accounts(inv, &settings);
+    let hub_account = &accounts[0];
+    let (providers, spokes) = providers_and_spokes(&accounts, &inv.hub.region.value);
+    let hub_alias = providers[0].alias.clone();
+    check_aliases(
+        &providers,
+        inv.hub.name.as_ref().and_then(|n| n.location),
+        &mut d,
     );
-    let mut members: Vec<&inventory::Member> = inv.members.iter().collect();
-    members.sort_by(|a, b| a.key.value.cmp(&b.key.value));
-    for m in members {
-        let regions = if m.regions.is_empty() {
-            vec![hub_region.clone()]
-        } else {
-            values(&m.regions)
-        };
-        add_account(
-            &m.key.value,
-            &m.account_id.value,
-            m.status == Some(Status::Retired),
-            regions,
-            values(&m.retired_regions),
-            &access_for(&m.role_arn, &m.profile, &m.account_id.value),
-            m.create_analyzer.unwrap_or(default_analyzer),
-        );
-    }
-    // Hub home provider first, then the rest by alias: a stable order whatever the file order.
-    providers[1..].sort_by(|a, b| a.alias.cmp(&b.alias));
-    spokes.sort_by(|a, b| a.module_name.cmp(&b.module_name));
 
-    // Keys and regions are checked separately, so in theory two (key, region) pairs could
-    // spell the same alias; refuse rather than emit a duplicate provider.
-    for pair in providers.windows(2) {
-        if pair[0].alias == pair[1].alias {
-            d.report(
-                "members",
-                None,
-                format!(
-                    "accounts {} and {} would both get the provider alias {}; rename one of the keys",
-                    pair[0].account_key, pair[1].account_key, pair[0].alias
-                ),
-            );
-        }
-    }
-    if providers[1..].iter().any(|p| p.alias == hub_alias) {
-        d.report(
-            "hub.name",
-            inv.hub.name.as_ref().and_then(|n| n.location),
-            format!("the hub's provider alias {hub_alias} collides with a member's; rename one"),
-        );
-    }
-
-    // Only active members may put events on the intake bus: retiring a member removes its
-    // permission together with its spokes.
-    let mut member_account_ids: Vec<String> = inv
-        .members
-        .iter()
-        .filter(|m| m.status != Some(Status::Retired))
-        .map(|m| m.account_id.value.clone())
-        .collect();
-    member_account_ids.sort();
-
-    let intake_bus_arn =
-        format!("arn:{partition}:events:{hub_region}:{hub_id}:event-bus/{intake_bus_name}");
-    let policy_len = bus_policy_len(partition, &intake_bus_arn, &member_account_ids);
-    if policy_len > BUS_POLICY_QUOTA {
-        let fit = members_that_fit(partition, &intake_bus_arn);
-        d.report(
-            "members",
-            None,
-            format!(
-                "{} members need an intake bus policy of {policy_len} characters, over EventBridge's quota of {BUS_POLICY_QUOTA}; at most {fit} members fit in one intake bus, and fanin gives a hub one intake bus: keep at most {fit} active members per hub (fanin cannot use a raised quota)",
-                member_account_ids.len()
-            ),
-        );
-    }
+    let use_default_bus = inv.hub.intake_bus == Some(IntakeBus::Default);
+    let intake_bus_arn = format!(
+        "arn:{}:events:{}:{}:event-bus/{}",
+        settings.partition,
+        inv.hub.region.value,
+        hub_account.account_id,
+        intake_bus_name(&settings.name_prefix, use_default_bus)
+    );
+    let member_account_ids = member_account_ids(&accounts);
+    check_bus_policy_quota(
+        settings.partition,
+        &intake_bus_arn,
+        &member_account_ids,
+        &mut d,
+    );
 
     let mut emails: Vec<String> = inv.notify.emails.iter().map(|e| e.value.clone()).collect();
     emails.sort();
+    let default_topic_name = format!("{}-findings", settings.name_prefix);
     let topic_name = inv
         .notify
         .topic_name
         .as_ref()
-        .map_or_else(|| format!("{name_prefix}-findings"), |t| t.value.clone());
+        .map_or_else(|| default_topic_name.clone(), |t| t.value.clone());
     let tags = inv
         .tags
         .iter()
@@ -444,9 +278,9 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
     let queue_keys =
         dead_letter_queues && dead_letter_queue_encryption == QueueEncryption::CustomerManagedKey;
     let deploy_role = DeployRole {
-        external_id: external_id.clone(),
-        name_prefix: name_prefix.clone(),
-        topic_name: if topic_name == format!("{name_prefix}-findings") {
+        external_id: settings.external_id.clone(),
+        name_prefix: settings.name_prefix.clone(),
+        topic_name: if topic_name == default_topic_name {
             String::new()
         } else {
             topic_name.clone()
@@ -456,18 +290,18 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
 
     d.finish()?;
     Ok(Model {
-        name_prefix,
-        partition,
+        name_prefix: settings.name_prefix,
+        partition: settings.partition,
         hub: Hub {
-            name: hub_name,
-            account_id: hub_id,
-            region: hub_region,
+            name: hub_account.key.clone(),
+            account_id: hub_account.account_id.clone(),
+            region: inv.hub.region.value.clone(),
             provider_alias: hub_alias,
             use_default_bus,
             intake_bus_arn,
             topic_name,
             emails,
-            create_analyzer: hub_create_analyzer,
+            create_analyzer: hub_account.create_analyzer,
             encrypt_topic,
         },
         providers,
@@ -479,6 +313,239 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
         accounts,
         deploy_role,
     })
+}
+
+/// What `settings` decides for every account.
+struct Resolved<'a> {
+    name_prefix: String,
+    partition: &'static str,
+    create_analyzer: bool,
+    external_id: Option<String>,
+    role_name: Option<&'a str>,
+}
+
+impl<'a> Resolved<'a> {
+    fn settings(inv: &'a Inventory) -> Self {
+        let settings = &inv.settings;
+        Resolved {
+            name_prefix: settings
+                .name_prefix
+                .as_ref()
+                .map_or(DEFAULT_NAME_PREFIX, |s| &s.value)
+                .to_string(),
+            partition: regions::partition_of(&inv.hub.region.value)
+                .expect("the inventory checks that the hub region is known"),
+            create_analyzer: settings.create_analyzer.unwrap_or(true),
+            external_id: settings.external_id.as_ref().map(|s| s.value.clone()),
+            role_name: settings.role_name.as_ref().map(|s| s.value.as_str()),
+        }
+    }
+
+    /// How the providers of `account_id` reach it: the account's own role ARN or profile
+    /// (the inventory refuses both), else `settings.role_name`, else the engine's credentials.
+    fn access(
+        &self,
+        role_arn: Option<&inventory::Spanned<String>>,
+        profile: Option<&inventory::Spanned<String>>,
+        account_id: &str,
+    ) -> Access {
+        let assume = |role_arn: String| Access::AssumeRole {
+            role_arn,
+            external_id: self.external_id.clone(),
+        };
+        match (role_arn, profile, self.role_name) {
+            (Some(arn), _, _) => assume(arn.value.clone()),
+            (None, Some(p), _) => Access::Profile(p.value.clone()),
+            (None, None, Some(role)) => assume(format!(
+                "arn:{}:iam::{account_id}:role/{role}",
+                self.partition
+            )),
+            (None, None, None) => Access::Ambient,
+        }
+    }
+}
+
+/// The hub, then the members by key.
+fn accounts(inv: &Inventory, settings: &Resolved<'_>) -> Vec<Account> {
+    let values = |list: &[inventory::Spanned<String>]| -> Vec<String> {
+        list.iter().map(|r| r.value.clone()).collect()
+    };
+    let hub = &inv.hub;
+    let mut hub_regions = values(&hub.regions);
+    hub_regions.push(hub.region.value.clone());
+    let mut accounts = vec![account(
+        hub.name.as_ref().map_or(DEFAULT_HUB_NAME, |n| &n.value),
+        &hub.account_id.value,
+        AccountStatus::Hub,
+        (hub_regions, values(&hub.retired_regions)),
+        settings.access(
+            hub.role_arn.as_ref(),
+            hub.profile.as_ref(),
+            &hub.account_id.value,
+        ),
+        hub.create_analyzer.unwrap_or(settings.create_analyzer),
+        settings.partition,
+    )];
+    let mut members: Vec<&inventory::Member> = inv.members.iter().collect();
+    members.sort_by(|a, b| a.key.value.cmp(&b.key.value));
+    for m in members {
+        // A member without regions forwards from the hub's home region.
+        let regions = if m.regions.is_empty() {
+            vec![hub.region.value.clone()]
+        } else {
+            values(&m.regions)
+        };
+        accounts.push(account(
+            &m.key.value,
+            &m.account_id.value,
+            match m.status {
+                Some(Status::Retired) => AccountStatus::Retired,
+                Some(Status::Active) | None => AccountStatus::Active,
+            },
+            (regions, values(&m.retired_regions)),
+            settings.access(m.role_arn.as_ref(), m.profile.as_ref(), &m.account_id.value),
+            m.create_analyzer.unwrap_or(settings.create_analyzer),
+            settings.partition,
+        ));
+    }
+    accounts
+}
+
+/// One account, its regions and retired regions sorted.
+fn account(
+    key: &str,
+    account_id: &str,
+    status: AccountStatus,
+    (mut regions, mut retired_regions): (Vec<String>, Vec<String>),
+    access: Access,
+    create_analyzer: bool,
+    partition: &str,
+) -> Account {
+    regions.sort();
+    retired_regions.sort();
+    let reach = match &access {
+        Access::AssumeRole { role_arn, .. } => role_arn
+            .strip_prefix(&format!("arn:{partition}:iam::{account_id}:role/"))
+            .filter(|name| !name.contains('/'))
+            .map_or_else(
+                || Reach::OtherRole(role_arn.clone()),
+                |name| Reach::Role(name.to_string()),
+            ),
+        Access::Profile(_) | Access::Ambient => Reach::Credentials,
+    };
+    Account {
+        key: key.to_string(),
+        account_id: account_id.to_string(),
+        status,
+        regions,
+        retired_regions,
+        create_analyzer,
+        access,
+        reach,
+    }
+}
+
+/// A provider for every account and region, active or retired; a spoke for every active
+/// region of an account that is not retired (a retired one keeps only its provider, so that
+/// the engine can still reach the account to destroy what the spoke had created). The hub's
+/// home provider comes first and has no spoke: the hub module covers that region.
+fn providers_and_spokes(accounts: &[Account], hub_region: &str) -> (Vec<Provider>, Vec<Spoke>) {
+    let mut providers = Vec::new();
+    let mut spokes = Vec::new();
+    for account in accounts {
+        for region in account.regions.iter().chain(&account.retired_regions) {
+            let home = account.is_hub() && region == hub_region;
+            let provider = Provider {
+                alias: alias_for(&account.key, region),
+                account_key: account.key.clone(),
+                account_id: account.account_id.clone(),
+                region: region.clone(),
+                access: account.access.clone(),
+            };
+            if !home && account.status != AccountStatus::Retired && account.regions.contains(region)
+            {
+                spokes.push(Spoke {
+                    module_name: spoke_module_name(&account.key, region),
+                    provider_alias: provider.alias.clone(),
+                    account_key: account.key.clone(),
+                    account_id: account.account_id.clone(),
+                    region: region.clone(),
+                    create_analyzer: account.create_analyzer,
+                });
+            }
+            if home {
+                providers.insert(0, provider);
+            } else {
+                providers.push(provider);
+            }
+        }
+    }
+    // Hub home provider first, then the rest by alias: a stable order whatever the file order.
+    providers[1..].sort_by(|a, b| a.alias.cmp(&b.alias));
+    spokes.sort_by(|a, b| a.module_name.cmp(&b.module_name));
+    (providers, spokes)
+}
+
+/// Keys and regions are checked separately, so in theory two (key, region) pairs could spell
+/// the same alias; refuse rather than emit a duplicate provider. `providers[0]` is the hub's
+/// home provider.
+fn check_aliases(
+    providers: &[Provider],
+    hub_name_location: Option<crate::diagnostics::Location>,
+    d: &mut Collector,
+) {
+    for pair in providers.windows(2) {
+        if pair[0].alias == pair[1].alias {
+            d.report(
+                "members",
+                None,
+                format!(
+                    "accounts {} and {} would both get the provider alias {}; rename one of the keys",
+                    pair[0].account_key, pair[1].account_key, pair[0].alias
+                ),
+            );
+        }
+    }
+    let hub_alias = &providers[0].alias;
+    if providers[1..].iter().any(|p| p.alias == *hub_alias) {
+        d.report(
+            "hub.name",
+            hub_name_location,
+            format!("the hub's provider alias {hub_alias} collides with a member's; rename one"),
+        );
+    }
+}
+
+/// Only active members may put events on the intake bus: retiring a member removes its
+/// permission together with its spokes. Sorted.
+fn member_account_ids(accounts: &[Account]) -> Vec<String> {
+    let mut ids: Vec<String> = accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Active)
+        .map(|a| a.account_id.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn check_bus_policy_quota(
+    partition: &str,
+    intake_bus_arn: &str,
+    member_account_ids: &[String],
+    d: &mut Collector,
+) {
+    let policy_len = bus_policy_len(partition, intake_bus_arn, member_account_ids);
+    if policy_len > BUS_POLICY_QUOTA {
+        let fit = members_that_fit(partition, intake_bus_arn);
+        d.report(
+            "members",
+            None,
+            format!(
+                "{} members need an intake bus policy of {policy_len} characters, over EventBridge's quota of {BUS_POLICY_QUOTA}; at most {fit} members fit in one intake bus, and fanin gives a hub one intake bus: keep at most {fit} active members per hub (fanin cannot use a raised quota)",
+                member_account_ids.len()
+            ),
+        );
+    }
 }
 
 /// Accounts grouped by the deploy role's parameters: the hub alone, then members that need
