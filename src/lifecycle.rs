@@ -4,7 +4,7 @@
 //! no resource is left in state without a provider; the hub never moves in place.
 
 use crate::diagnostics::{Collector, Diagnostics};
-use crate::manifest::{AccountStatus, Manifest, MoveRecord};
+use crate::manifest::{AccountRecord, AccountStatus, Manifest, MoveRecord};
 use crate::model::{Account, Model};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -46,8 +46,43 @@ pub fn reconcile(
         return Ok(Outcome::default());
     };
     let mut d = Collector::new(inventory);
-    let mut outcome = Outcome::default();
+    if !hub_stays(previous, model, &mut d) {
+        // A hub that moves is migrated into another tree, so what else changed here does not
+        // matter; reporting it (regions that followed the home region by default, the old
+        // hub's region) would only mislead.
+        return d.finish().map(|()| Outcome::default());
+    }
+    let mut step = Reconciling {
+        current: model
+            .accounts
+            .iter()
+            .map(|a| (a.account_id.as_str(), a))
+            .collect(),
+        current_keys: model
+            .accounts
+            .iter()
+            .map(|a| (a.key.as_str(), a.account_id.as_str()))
+            .collect(),
+        options,
+        d,
+        outcome: Outcome::default(),
+    };
+    for (id, before) in &previous.accounts {
+        let Some(now) = step.current.get(id.as_str()).copied() else {
+            step.account_gone(id, before);
+            continue;
+        };
+        step.spoke_regions_keep_providers(id, before, now);
+        step.retired_regions_wait_for_apply(id, before, now);
+        step.renamed(id, before, now);
+    }
+    step.outcome.moves = step.kept_moves(&previous.moves);
+    step.d.finish()?;
+    Ok(step.outcome)
+}
 
+/// The hub's account and home region never change in place.
+fn hub_stays(previous: &Manifest, model: &Model, d: &mut Collector) -> bool {
     if previous.hub.account_id != model.hub.account_id {
         d.report(
             "hub.account_id",
@@ -68,175 +103,160 @@ pub fn reconcile(
             ),
         );
     }
-    if previous.hub.account_id != model.hub.account_id || previous.hub.region != model.hub.region {
-        // A hub that moves is migrated into another tree, so what else changed here does not
-        // matter; reporting it (regions that followed the home region by default, the old
-        // hub's region) would only mislead.
-        return d.finish().map(|()| Outcome::default());
-    }
+    previous.hub.account_id == model.hub.account_id && previous.hub.region == model.hub.region
+}
 
-    let current: BTreeMap<&str, &Account> = model
-        .accounts
-        .iter()
-        .map(|a| (a.account_id.as_str(), a))
-        .collect();
-    let current_keys: BTreeMap<&str, &str> = model
-        .accounts
-        .iter()
-        .map(|a| (a.key.as_str(), a.account_id.as_str()))
-        .collect();
+/// One comparison of the previous generation with the model: each step looks at one account.
+struct Reconciling<'a> {
+    /// The model's accounts by id.
+    current: BTreeMap<&'a str, &'a Account>,
+    /// The model's account ids by key.
+    current_keys: BTreeMap<&'a str, &'a str>,
+    options: Options,
+    d: Collector,
+    outcome: Outcome,
+}
 
-    for (id, before) in &previous.accounts {
-        let Some(now) = current.get(id.as_str()) else {
-            if before.status == AccountStatus::Retired {
-                // The second phase of a removal, safe only once the retirement was applied.
-                if !options.retired_applied {
-                    d.report(
-                        &field_of(&before.key, false),
-                        None,
-                        format!(
-                            "account {id} (key `{}`) was retired and is now removed from the inventory; {RETIRED_APPLIED} keep it with status = \"retired\" until it has",
-                            before.key
-                        ),
-                    );
-                }
-                continue;
-            }
-            if let Some(new_id) = current_keys.get(before.key.as_str()) {
-                // The key stayed and its account changed: retiring "under that key" would
-                // retire the new account.
-                let message = format!(
-                    "the key `{key}` was account {id} and is now account {new_id}; account {id}'s spoke resources are still in state and would lose their provider, and a key names one account. Replace it in two steps: 1. give account {new_id} a key of its own (say `{key}-new`), put account {id} back under `{key}` as it was (regions, access) with status = \"retired\", run fanin generate and tofu apply (this destroys only account {id}'s resources and creates account {new_id}'s); 2. remove `{key}`, run fanin generate --retired-applied (then, if you like, rename `{key}-new` to `{key}`: fanin moves its resources)",
-                    key = before.key
+impl Reconciling<'_> {
+    /// An account of the previous generation that the model no longer has.
+    fn account_gone(&mut self, id: &str, before: &AccountRecord) {
+        if before.status == AccountStatus::Retired {
+            // The second phase of a removal, safe only once the retirement was applied.
+            if !self.options.retired_applied {
+                self.d.report(
+                    &field_of(&before.key, false),
+                    None,
+                    format!(
+                        "account {id} (key `{}`) was retired and is now removed from the inventory; {RETIRED_APPLIED} keep it with status = \"retired\" until it has",
+                        before.key
+                    ),
                 );
-                forced_or_report(
-                    &mut d,
-                    &mut outcome,
-                    options,
-                    &format!("{}.account_id", field_of(&before.key, false)),
-                    message,
-                );
-                continue;
             }
+            return;
+        }
+        if let Some(new_id) = self.current_keys.get(before.key.as_str()) {
+            // The key stayed and its account changed: retiring "under that key" would retire
+            // the new account.
             let message = format!(
-                "account {id} (key `{}`) left the inventory without being retired; its spoke resources are still in state and would lose their provider. Remove it in two steps: 1. put it back with status = \"retired\" on member `{}`, run fanin generate and tofu apply (this destroys only that account's resources); 2. remove it from the inventory and run fanin generate --retired-applied",
-                before.key, before.key
+                "the key `{key}` was account {id} and is now account {new_id}; account {id}'s spoke resources are still in state and would lose their provider, and a key names one account. Replace it in two steps: 1. give account {new_id} a key of its own (say `{key}-new`), put account {id} back under `{key}` as it was (regions, access) with status = \"retired\", run fanin generate and tofu apply (this destroys only account {id}'s resources and creates account {new_id}'s); 2. remove `{key}`, run fanin generate --retired-applied (then, if you like, rename `{key}-new` to `{key}`: fanin moves its resources)",
+                key = before.key
             );
-            forced_or_report(
-                &mut d,
-                &mut outcome,
-                options,
-                &field_of(&before.key, false),
-                message,
-            );
-            continue;
-        };
+            let field = format!("{}.account_id", field_of(&before.key, false));
+            self.forced_or_report(&field, message);
+            return;
+        }
+        let message = format!(
+            "account {id} (key `{}`) left the inventory without being retired; its spoke resources are still in state and would lose their provider. Remove it in two steps: 1. put it back with status = \"retired\" on member `{}`, run fanin generate and tofu apply (this destroys only that account's resources); 2. remove it from the inventory and run fanin generate --retired-applied",
+            before.key, before.key
+        );
+        self.forced_or_report(&field_of(&before.key, false), message);
+    }
 
-        // Every region that had a spoke must keep its provider until its spoke is destroyed.
-        if before.status != AccountStatus::Retired {
-            for region in &before.regions {
-                let still_reachable =
-                    now.regions.contains(region) || now.retired_regions.contains(region);
-                if !still_reachable {
-                    let message = format!(
-                        "region {region} of account {id} left the inventory without being retired; its spoke is still in state. Remove it in two steps: 1. move it from regions to retired_regions, run fanin generate and tofu apply; 2. remove it from retired_regions and run fanin generate --retired-applied"
-                    );
-                    forced_or_report(
-                        &mut d,
-                        &mut outcome,
-                        options,
-                        &format!("{}.regions", field_of(&now.key, now.is_hub())),
-                        message,
-                    );
-                }
+    /// Every region that had a spoke must keep its provider until its spoke is destroyed.
+    fn spoke_regions_keep_providers(&mut self, id: &str, before: &AccountRecord, now: &Account) {
+        if before.status == AccountStatus::Retired {
+            return;
+        }
+        for region in &before.regions {
+            let still_reachable =
+                now.regions.contains(region) || now.retired_regions.contains(region);
+            if !still_reachable {
+                let message = format!(
+                    "region {region} of account {id} left the inventory without being retired; its spoke is still in state. Remove it in two steps: 1. move it from regions to retired_regions, run fanin generate and tofu apply; 2. remove it from retired_regions and run fanin generate --retired-applied"
+                );
+                let field = format!("{}.regions", field_of(&now.key, now.is_hub()));
+                self.forced_or_report(&field, message);
             }
         }
-        if !options.retired_applied {
-            for region in &before.retired_regions {
-                let still_listed =
-                    now.regions.contains(region) || now.retired_regions.contains(region);
-                if !still_listed {
-                    d.report(
-                        &format!("{}.retired_regions", field_of(&now.key, now.is_hub())),
-                        None,
-                        format!(
-                            "region {region} of account {id} was retired and is now removed from the inventory; {RETIRED_APPLIED} keep it in retired_regions until it has"
-                        ),
-                    );
-                }
-            }
-        }
+    }
 
-        if now.key != before.key {
-            let retiring = before.status == AccountStatus::Retired
-                || !before.retired_regions.is_empty()
-                || now.status == AccountStatus::Retired
-                || !now.retired_regions.is_empty();
-            if retiring {
-                d.report(
-                    &field_of(&now.key, now.is_hub()),
+    /// A retired region's provider goes only once the user says its destroy was applied.
+    fn retired_regions_wait_for_apply(&mut self, id: &str, before: &AccountRecord, now: &Account) {
+        if self.options.retired_applied {
+            return;
+        }
+        for region in &before.retired_regions {
+            let still_listed = now.regions.contains(region) || now.retired_regions.contains(region);
+            if !still_listed {
+                self.d.report(
+                    &format!("{}.retired_regions", field_of(&now.key, now.is_hub())),
                     None,
                     format!(
-                        "account {id} was called `{}` and is now `{}` while a retirement is in progress; finish the retirement (generate, apply, remove the retired entries) before renaming, so the destroyed resources keep their provider",
-                        before.key, now.key
+                        "region {region} of account {id} was retired and is now removed from the inventory; {RETIRED_APPLIED} keep it in retired_regions until it has"
                     ),
                 );
-            } else {
-                outcome.moves.push(MoveRecord {
-                    account_id: id.clone(),
-                    from: before.key.clone(),
-                    to: now.key.clone(),
-                });
             }
         }
     }
 
-    // Earlier renames stay while their account exists, unless the user says every state has
-    // applied them. A `from` that is a current key again means the rename was undone.
-    let mut kept = Vec::new();
-    if !options.forget_moves {
-        for m in &previous.moves {
-            if !current.contains_key(m.account_id.as_str()) {
-                continue;
-            }
-            match current_keys.get(m.from.as_str()) {
-                Some(owner) if *owner == m.account_id => continue,
-                Some(owner) => d.report(
-                    &format!("members.{}", m.from),
-                    None,
-                    format!(
-                        "the key `{}` belonged to account {} until it was renamed to `{}`, and its `moved` blocks are still kept; account {owner} can use this key only after every state has applied the rename and `fanin generate --forget-moves` has dropped them",
-                        m.from, m.account_id, m.to
-                    ),
+    /// A new key for the same account becomes a move, unless a retirement is in progress.
+    fn renamed(&mut self, id: &str, before: &AccountRecord, now: &Account) {
+        if now.key == before.key {
+            return;
+        }
+        let retiring = before.status == AccountStatus::Retired
+            || !before.retired_regions.is_empty()
+            || now.status == AccountStatus::Retired
+            || !now.retired_regions.is_empty();
+        if retiring {
+            self.d.report(
+                &field_of(&now.key, now.is_hub()),
+                None,
+                format!(
+                    "account {id} was called `{}` and is now `{}` while a retirement is in progress; finish the retirement (generate, apply, remove the retired entries) before renaming, so the destroyed resources keep their provider",
+                    before.key, now.key
                 ),
-                None => kept.push(m.clone()),
+            );
+        } else {
+            self.outcome.moves.push(MoveRecord {
+                account_id: id.to_string(),
+                from: before.key.clone(),
+                to: now.key.clone(),
+            });
+        }
+    }
+
+    /// Earlier renames stay while their account exists, unless the user says every state has
+    /// applied them; a `from` that is a current key again means the rename was undone. Then
+    /// this generation's renames, oldest first.
+    fn kept_moves(&mut self, previous: &[MoveRecord]) -> Vec<MoveRecord> {
+        let mut kept = Vec::new();
+        if !self.options.forget_moves {
+            for m in previous {
+                if !self.current.contains_key(m.account_id.as_str()) {
+                    continue;
+                }
+                match self.current_keys.get(m.from.as_str()) {
+                    Some(owner) if *owner == m.account_id => continue,
+                    Some(owner) => self.d.report(
+                        &format!("members.{}", m.from),
+                        None,
+                        format!(
+                            "the key `{}` belonged to account {} until it was renamed to `{}`, and its `moved` blocks are still kept; account {owner} can use this key only after every state has applied the rename and `fanin generate --forget-moves` has dropped them",
+                            m.from, m.account_id, m.to
+                        ),
+                    ),
+                    None => kept.push(m.clone()),
+                }
             }
         }
+        for m in self.outcome.moves.drain(..) {
+            if !kept.contains(&m) {
+                kept.push(m);
+            }
+        }
+        kept
     }
-    for m in outcome.moves.drain(..) {
-        if !kept.contains(&m) {
-            kept.push(m);
+
+    fn forced_or_report(&mut self, field: &str, message: String) {
+        if self.options.force {
+            self.outcome.forced.push(format!("{field}: {message}"));
+        } else {
+            self.d
+                .report(field, None, format!("{message} (--force overrides)"));
         }
     }
-    outcome.moves = kept;
-
-    d.finish()?;
-    Ok(outcome)
 }
 
 /// Why removing a retired account or region needs the user's word, and how to give it.
 const RETIRED_APPLIED: &str = "fanin cannot see state, and its provider may go only once `tofu apply` has destroyed what retiring it removed. If that apply has run (in every state that uses this tree), run generate again with --retired-applied; if not,";
-
-fn forced_or_report(
-    d: &mut Collector,
-    outcome: &mut Outcome,
-    options: Options,
-    field: &str,
-    message: String,
-) {
-    if options.force {
-        outcome.forced.push(format!("{field}: {message}"));
-    } else {
-        d.report(field, None, format!("{message} (--force overrides)"));
-    }
-}

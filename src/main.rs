@@ -2,6 +2,9 @@
 //! codes (0 success, 1 "differences found" or engine checks failed, 2 error in the input or
 //! the environment). Errors go to stderr.
 
+// A function over clippy's default of 100 lines does several things: name them.
+#![warn(clippy::too_many_lines)]
+
 use clap::{Parser, Subcommand};
 use fanin::inventory::Format;
 use fanin::lifecycle::Options;
