@@ -1,0 +1,226 @@
+//! Carrying out a plan: every change staged beside `--out`, a journal written as the commit
+//! point, then renames into place; a run interrupted after its commit point is finished by
+//! the next one, one interrupted before it leaves the tree as it was.
+
+use super::paths::{check_destination, usable_out};
+use super::plan::{Action, Change};
+use super::{OutputError, io_error};
+use crate::manifest;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct WriteReport {
+    pub written: Vec<String>,
+    pub deleted: Vec<String>,
+    pub unchanged: usize,
+}
+
+/// Carries out `changes` in `dir`. Refuses (writing nothing) when a file is not fanin's, or
+/// was edited by hand and `force` is off.
+pub fn apply(dir: &Path, changes: &[Change], force: bool) -> Result<WriteReport, OutputError> {
+    let not_ours: Vec<PathBuf> = changes
+        .iter()
+        .filter(|c| c.not_ours)
+        .map(|c| dir.join(&c.path))
+        .collect();
+    if !not_ours.is_empty() {
+        return Err(OutputError::NotOurs(not_ours));
+    }
+    let edited: Vec<PathBuf> = changes
+        .iter()
+        .filter(|c| c.hand_edited)
+        .map(|c| dir.join(&c.path))
+        .collect();
+    if !edited.is_empty() && !force {
+        return Err(OutputError::HandEdited(edited));
+    }
+
+    for change in changes {
+        check_destination(dir, &change.path)?;
+    }
+
+    let mut report = WriteReport {
+        unchanged: changes
+            .iter()
+            .filter(|c| c.action == Action::Unchanged)
+            .count(),
+        ..WriteReport::default()
+    };
+    let mut writes: Vec<&Change> = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Update))
+        .collect();
+    // The manifest goes last: until it is in place, the previous one still describes a tree
+    // whose files are either unchanged or already what this run writes.
+    writes.sort_by_key(|c| c.path == manifest::FILE_NAME);
+    let deletes: Vec<&Change> = changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .collect();
+    if writes.is_empty() && deletes.is_empty() {
+        return Ok(report);
+    }
+
+    fs::create_dir_all(dir).map_err(io_error(dir))?;
+    let staging = staging_dir(dir)?;
+    let mut journal = String::new();
+    for (index, change) in writes.iter().enumerate() {
+        let staged = staging.path().join(index.to_string());
+        let contents = change
+            .new
+            .as_deref()
+            .expect("created and updated files have contents");
+        write_synced(&staged, contents)?;
+        journal.push_str(&format!("write\t{index}\t{}\n", change.path));
+        test_hook_pause();
+    }
+    for change in &deletes {
+        journal.push_str(&format!("delete\t-\t{}\n", change.path));
+    }
+
+    // The commit point: once the journal is in place, an interrupted run is finished by the
+    // next one; before it, the tree has not been touched at all.
+    let journal_temp = staging.path().join("journal.tmp");
+    write_synced(&journal_temp, journal.as_bytes())?;
+    let journal_path = staging.path().join(JOURNAL);
+    fs::rename(&journal_temp, &journal_path).map_err(io_error(&journal_path))?;
+    sync_dir(staging.path());
+
+    let staging = staging.keep();
+    let (written, deleted) = replay(dir, &staging)?;
+    report.written = written;
+    report.deleted = deleted;
+    Ok(report)
+}
+
+const JOURNAL: &str = "journal";
+const STAGING_INFIX: &str = ".fanin-staging-";
+
+/// Staging happens beside `dir` (same filesystem, so renames are atomic), not inside it, so
+/// that a run killed before its commit point leaves `dir` exactly as it was.
+fn staging_dir(dir: &Path) -> Result<tempfile::TempDir, OutputError> {
+    let (parent, name) = parent_and_name(dir)?;
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}{STAGING_INFIX}"))
+        .tempdir_in(&parent)
+        .map_err(io_error(&parent))
+}
+
+fn parent_and_name(dir: &Path) -> Result<(PathBuf, String), OutputError> {
+    let absolute = std::path::absolute(dir).map_err(io_error(dir))?;
+    let name = absolute
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| OutputError::Io {
+            path: dir.to_path_buf(),
+            source: io::Error::other("--out must name a directory below the filesystem root"),
+        })?;
+    let parent = absolute.parent().expect("has a file name").to_path_buf();
+    Ok((parent, name))
+}
+
+/// Finishes a generate that was interrupted after its commit point, and removes staging
+/// left by one interrupted before it. Returns how many interrupted runs were found.
+pub fn recover(dir: &Path) -> Result<usize, OutputError> {
+    usable_out(dir)?;
+    let (parent, name) = parent_and_name(dir)?;
+    let prefix = format!(".{name}{STAGING_INFIX}");
+    let entries = match fs::read_dir(&parent) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io_error(&parent)(e)),
+    };
+    let mut found = 0;
+    for entry in entries {
+        let entry = entry.map_err(io_error(&parent))?;
+        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+            continue;
+        }
+        let staging = entry.path();
+        found += 1;
+        if staging.join(JOURNAL).exists() {
+            replay(dir, &staging)?;
+        } else {
+            fs::remove_dir_all(&staging).map_err(io_error(&staging))?;
+        }
+    }
+    Ok(found)
+}
+
+/// Carries out a committed journal: renames staged files into place and deletes stale ones.
+/// Safe to repeat: a staged file already moved is skipped.
+fn replay(dir: &Path, staging: &Path) -> Result<(Vec<String>, Vec<String>), OutputError> {
+    let journal_path = staging.join(JOURNAL);
+    let journal = fs::read_to_string(&journal_path).map_err(io_error(&journal_path))?;
+    let mut written = Vec::new();
+    let mut deleted = Vec::new();
+    for line in journal.lines() {
+        let mut fields = line.splitn(3, '\t');
+        let (Some(op), Some(index), Some(path)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        check_destination(dir, path)?;
+        let destination = dir.join(path);
+        match op {
+            "write" => {
+                let staged = staging.join(index);
+                if !staged.exists() {
+                    continue;
+                }
+                let parent = destination.parent().expect("inside dir");
+                fs::create_dir_all(parent).map_err(io_error(parent))?;
+                fs::rename(&staged, &destination).map_err(io_error(&destination))?;
+                written.push(path.to_string());
+            }
+            "delete" => match fs::remove_file(&destination) {
+                Ok(()) => {
+                    deleted.push(path.to_string());
+                    remove_empty_parents(dir, &destination);
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error(&destination)(e)),
+            },
+            _ => {}
+        }
+    }
+    sync_dir(dir);
+    fs::remove_dir_all(staging).map_err(io_error(staging))?;
+    Ok((written, deleted))
+}
+
+fn write_synced(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
+    let mut file = fs::File::create(path).map_err(io_error(path))?;
+    file.write_all(contents).map_err(io_error(path))?;
+    file.sync_all().map_err(io_error(path))
+}
+
+/// Makes renames in `dir` durable; best effort where a directory cannot be synced.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// For the interruption test only: `FANIN_TEST_STAGE_DELAY_MS` slows staging down so that a
+/// test can kill generate before its commit point.
+fn test_hook_pause() {
+    if let Some(ms) = std::env::var_os("FANIN_TEST_STAGE_DELAY_MS")
+        .and_then(|v| v.to_str().and_then(|v| v.parse::<u64>().ok()))
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+}
+
+/// Removes directories left empty by a deletion, up to (not including) `dir`.
+fn remove_empty_parents(dir: &Path, file: &Path) {
+    let mut current = file.parent();
+    while let Some(parent) = current {
+        if parent == dir || !parent.starts_with(dir) || fs::remove_dir(parent).is_err() {
+            break;
+        }
+        current = parent.parent();
+    }
+}
