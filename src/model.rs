@@ -594,8 +594,9 @@ fn intake_bus_name(name_prefix: &str, use_default_bus: bool) -> String {
 }
 
 /// The intake bus policy as modules/hub/main.tf writes it (`aws_cloudwatch_event_bus_policy`,
-/// `jsonencode` output: no spaces), with `members` in its principal array.
-fn bus_policy(partition: &str, bus_arn: &str, members: &[String]) -> String {
+/// `jsonencode` output: no spaces), with `members` in its principal array. tests/
+/// module_contract.rs compares it with the module's expression.
+pub fn bus_policy(partition: &str, bus_arn: &str, members: &[String]) -> String {
     let principals: Vec<String> = members
         .iter()
         .map(|id| format!(r#""arn:{partition}:iam::{id}:root""#))

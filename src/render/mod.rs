@@ -215,28 +215,3 @@ fn moved_blocks(model: &Model, moves: &[MoveRecord]) -> Vec<Block> {
         })
         .collect()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The root's version limits are the modules' own: a root that allowed less than a module
-    /// needs would fail in the module, after init, with a less useful message.
-    #[test]
-    fn root_versions_are_the_modules_versions() {
-        for (path, contents) in modules::FILES {
-            if !path.ends_with("/versions.tf") {
-                continue;
-            }
-            let text = std::str::from_utf8(contents).unwrap();
-            assert!(
-                text.contains(&format!("required_version = \"{ENGINE_VERSIONS}\"")),
-                "{path} does not require {ENGINE_VERSIONS}"
-            );
-            assert!(
-                text.contains(&format!("version = \"{AWS_PROVIDER_VERSIONS}\"")),
-                "{path} does not require hashicorp/aws {AWS_PROVIDER_VERSIONS}"
-            );
-        }
-    }
-}
