@@ -11,7 +11,8 @@ use std::path::Path;
 pub const DEFAULT_NAME_PREFIX: &str = "fanin";
 pub const DEFAULT_HUB_NAME: &str = "hub";
 
-/// EventBridge's default quota for an event bus resource policy, in characters.
+/// EventBridge's default quota for an event bus resource policy, in characters ("Event bus
+/// policy size", adjustable: EventBridge user guide, "Amazon EventBridge quotas").
 pub const BUS_POLICY_QUOTA: usize = 10_240;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,6 +253,7 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
         settings.partition,
         &intake_bus_arn,
         &member_account_ids,
+        inv.settings.bus_policy_quota.as_ref(),
         &mut d,
     );
 
@@ -528,24 +530,44 @@ fn member_account_ids(accounts: &[Account]) -> Vec<String> {
     ids
 }
 
+/// The one intake bus policy lists every active member: it must fit the hub's quota, the
+/// default or the raised one the inventory gives.
 fn check_bus_policy_quota(
     partition: &str,
     intake_bus_arn: &str,
     member_account_ids: &[String],
+    raised: Option<&inventory::Spanned<u64>>,
     d: &mut Collector,
 ) {
+    let quota = raised.map_or(BUS_POLICY_QUOTA, |q| {
+        usize::try_from(q.value).unwrap_or(usize::MAX)
+    });
     let policy_len = bus_policy_len(partition, intake_bus_arn, member_account_ids);
-    if policy_len > BUS_POLICY_QUOTA {
-        let fit = members_that_fit(partition, intake_bus_arn);
-        d.report(
-            "members",
-            None,
-            format!(
-                "{} members need an intake bus policy of {policy_len} characters, over EventBridge's quota of {BUS_POLICY_QUOTA}; at most {fit} members fit in one intake bus, and fanin gives a hub one intake bus: keep at most {fit} active members per hub (fanin cannot use a raised quota)",
-                member_account_ids.len()
-            ),
-        );
+    // Without members the hub module writes no policy at all.
+    if member_account_ids.is_empty() || policy_len <= quota {
+        return;
     }
+    let fit = members_that_fit(partition, intake_bus_arn, quota);
+    let (field, location, whose) = match raised {
+        Some(q) => ("settings.bus_policy_quota", q.location, "the hub's quota"),
+        None => ("members", None, "EventBridge's default quota"),
+    };
+    let advice = match raised {
+        Some(_) => {
+            "keep at most that many active members per hub, or ask AWS to raise the hub's \"Event bus policy size\" quota further and set settings.bus_policy_quota to it"
+        }
+        None => {
+            "keep at most that many active members per hub, or ask AWS to raise the hub's \"Event bus policy size\" quota (Service Quotas, EventBridge, in the hub's home region) and set settings.bus_policy_quota to it"
+        }
+    };
+    d.report(
+        field,
+        location,
+        format!(
+            "{} members need an intake bus policy of {policy_len} characters, over {whose} of {quota}; at most {fit} members fit in one intake bus, and fanin gives a hub one intake bus: {advice}",
+            member_account_ids.len()
+        ),
+    );
 }
 
 /// Accounts grouped by the deploy role's parameters: the hub alone, then members that need
@@ -612,12 +634,13 @@ fn bus_policy_len(partition: &str, bus_arn: &str, members: &[String]) -> usize {
     bus_policy(partition, bus_arn, members).len()
 }
 
-fn members_that_fit(partition: &str, bus_arn: &str) -> usize {
+/// How many members one bus policy of at most `quota` characters can list.
+fn members_that_fit(partition: &str, bus_arn: &str, quota: usize) -> usize {
     // Every principal has the same length (account ids are all 12 digits), plus a comma
     // between two of them.
     let envelope = bus_policy_len(partition, bus_arn, &[]);
     let one = bus_policy_len(partition, bus_arn, &["000000000000".to_string()]) - envelope;
-    (BUS_POLICY_QUOTA - envelope + 1) / (one + 1)
+    (quota.saturating_sub(envelope) + 1) / (one + 1)
 }
 
 #[cfg(test)]
@@ -639,7 +662,7 @@ mod tests {
         let principal = r#""arn:aws:iam::222222222222:root""#.len();
         assert_eq!(one - none, principal);
         assert_eq!(two - one, principal + 1);
-        let fit = members_that_fit("aws", arn);
+        let fit = members_that_fit("aws", arn, BUS_POLICY_QUOTA);
         let ids: Vec<String> = (0..fit).map(|i| format!("{i:012}")).collect();
         assert!(bus_policy_len("aws", arn, &ids) <= BUS_POLICY_QUOTA);
         let ids: Vec<String> = (0..=fit).map(|i| format!("{i:012}")).collect();

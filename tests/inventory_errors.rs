@@ -149,7 +149,10 @@ fn base_inventories_are_valid() {
 
 #[test]
 fn rejects_unknown_top_level_key() {
-    let text = format!("version = 1\nverison = 2\n{}{PROD}", &HUB[12..]);
+    let text = format!(
+        "version = 1\nverison = 2\n{}{PROD}",
+        HUB.strip_prefix("version = 1\n").unwrap()
+    );
     let d = problem(&text);
     assert_problem(
         &d,
@@ -263,7 +266,7 @@ fn rejects_unknown_key_in_tags_table_only_by_tag_rules() {
 
 #[test]
 fn rejects_missing_version() {
-    let text = format!("{}{PROD}", &HUB[12..]);
+    let text = format!("{}{PROD}", HUB.strip_prefix("version = 1\n").unwrap());
     let d = problem(&text);
     assert_problem(&d, "version", None, &["missing", "version = 1"]);
 }
@@ -1288,11 +1291,12 @@ fn rejects_bus_policy_over_the_eventbridge_quota_saying_how_many_members_fit() {
         "{d}"
     );
     assert!(
-        d.message.contains("over EventBridge's quota of 10240"),
+        d.message
+            .contains("over EventBridge's default quota of 10240"),
         "{d}"
     );
-    // Nothing fanin could not act on: it has no setting for a raised quota.
-    assert!(!d.message.contains("higher quota"), "{d}");
+    // What to do about it names the setting that takes a raised quota.
+    assert!(d.message.contains("set settings.bus_policy_quota"), "{d}");
     let fit = members_that_fit(&d);
     // One principal ARN and a comma per member in one statement: about 300.
     assert!((250..350).contains(&fit), "{fit} members fit? {d}");
@@ -1305,6 +1309,65 @@ fn rejects_bus_policy_over_the_eventbridge_quota_saying_how_many_members_fit() {
             .contains(&format!("at most {fit} members fit")),
         "{over}"
     );
+}
+
+/// `with_members(n)` with `bus_policy_quota = quota` in its settings.
+fn with_members_and_quota(n: usize, quota: u64) -> Inventory {
+    let mut inv = with_members(n);
+    let text = format!(
+        "version = 1\n[settings]\nbus_policy_quota = {quota}\n{}",
+        HUB.strip_prefix("version = 1\n").unwrap()
+    );
+    inv.settings = accepted(&(text + PROD)).settings;
+    inv
+}
+
+#[test]
+fn a_raised_bus_policy_quota_lets_more_members_share_the_bus() {
+    let default_fit = members_that_fit(
+        &build(&with_members(400))
+            .expect_err("400 members exceed the default quota")
+            .0[0],
+    );
+    build(&with_members_and_quota(400, 20_480))
+        .unwrap_or_else(|d| panic!("400 members fit a quota of 20480:\n{d}"));
+    // A quota below the default is what the hub has if AWS lowered it: fewer members fit,
+    // and the message points at the setting.
+    let d = build(&with_members_and_quota(default_fit, 2_048)).expect_err("over 2048");
+    let d = one(d.0, "quota 2048");
+    assert_eq!(d.field, "settings.bus_policy_quota", "{d}");
+    assert!(d.location.is_some(), "{d}");
+    assert!(d.message.contains("over the hub's quota of 2048"), "{d}");
+    let fit = members_that_fit(&d);
+    assert!(
+        fit > 0 && fit < default_fit / 4,
+        "{fit} members fit 2048? {d}"
+    );
+    build(&with_members_and_quota(fit, 2_048)).unwrap_or_else(|d| panic!("{fit} fit:\n{d}"));
+}
+
+#[test]
+fn rejects_a_bus_policy_quota_that_is_not_a_positive_whole_number() {
+    for (value, message) in [
+        (
+            "0",
+            "0 is not a count; allowed: a whole number of at least 1",
+        ),
+        (
+            "-5",
+            "-5 is not a count; allowed: a whole number of at least 1",
+        ),
+        ("\"10240\"", "expected a whole number, found a string"),
+        ("1.5", "expected a whole number, found a float"),
+    ] {
+        let text = format!(
+            "version = 1\n[settings]\nbus_policy_quota = {value}\n{}{PROD}",
+            HUB.strip_prefix("version = 1\n").unwrap()
+        );
+        let d = problem(&text);
+        assert_eq!(d.field, "settings.bus_policy_quota", "{d}");
+        assert_eq!(d.message, message, "{text}");
+    }
 }
 
 /// N in the quota message's "at most N members fit".

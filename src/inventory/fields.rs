@@ -43,6 +43,8 @@ pub enum Kind {
     /// One of the listed strings.
     Choice(Vec<&'static str>),
     Flag,
+    /// A whole number of at least 1.
+    Count,
     /// A list of strings, each checked by the field's rule.
     TextList,
     /// A list of region names, each once.
@@ -210,6 +212,24 @@ impl Read for Flag {
     }
     fn kind(&self) -> Kind {
         Kind::Flag
+    }
+}
+
+/// An optional whole number of at least 1.
+pub(super) struct Count;
+
+impl Read for Count {
+    type Output = Option<Spanned<u64>>;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output> {
+        Some(t.count(name, d))
+    }
+    fn kind(&self) -> Kind {
+        Kind::Count
     }
 }
 
@@ -440,6 +460,32 @@ impl<'a> Table<'a> {
                     &self.field(key),
                     node.location,
                     format!("expected true or false, found {}", other.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    fn count(&mut self, key: &str, d: &mut Collector) -> Option<Spanned<u64>> {
+        let node = self.take(key)?;
+        match node.value {
+            Value::Integer(n) if n >= 1 => Some(Spanned {
+                value: n.unsigned_abs(),
+                location: node.location,
+            }),
+            Value::Integer(n) => {
+                d.report(
+                    &self.field(key),
+                    node.location,
+                    format!("{n} is not a count; allowed: a whole number of at least 1"),
+                );
+                None
+            }
+            ref other => {
+                d.report(
+                    &self.field(key),
+                    node.location,
+                    format!("expected a whole number, found {}", other.kind()),
                 );
                 None
             }

@@ -12,7 +12,7 @@ mod rules;
 mod tree;
 
 use crate::diagnostics::{Collector, Diagnostics, Location};
-use fields::{Choice, Choices, Flag, Regions, RequiredText, Text, TextList};
+use fields::{Choice, Choices, Count, Flag, Regions, RequiredText, Text, TextList};
 use std::io::Read;
 use std::path::Path;
 
@@ -49,6 +49,9 @@ section! {
         dead_letter_queues: Option<bool> = Flag,
         /// How dead-letter queues are encrypted at rest (default `sse-sqs`).
         dead_letter_queue_encryption: Option<DeadLetterQueueEncryption> = Choice::of(),
+        /// The hub's "Event bus policy size" quota in its home region, in characters
+        /// (default 10,240, EventBridge's default): set it when AWS has raised yours.
+        bus_policy_quota: Option<Spanned<u64>> = Count,
     }
 }
 
