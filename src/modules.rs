@@ -11,6 +11,9 @@ macro_rules! embed {
     };
 }
 
+/// The deploy role's template: its path is also printed in the deploy commands.
+pub const DEPLOY_ROLE_TEMPLATE: (&str, &[u8]) = embed!("deploy-role/fanin-deploy-role.yaml");
+
 /// `(path in the generated tree, contents)`.
 pub const FILES: &[(&str, &[u8])] = &[
     embed!("modules/hub/README.md"),
@@ -23,7 +26,7 @@ pub const FILES: &[(&str, &[u8])] = &[
     embed!("modules/spoke/outputs.tf"),
     embed!("modules/spoke/variables.tf"),
     embed!("modules/spoke/versions.tf"),
-    embed!("deploy-role/fanin-deploy-role.yaml"),
+    DEPLOY_ROLE_TEMPLATE,
 ];
 
 #[cfg(test)]

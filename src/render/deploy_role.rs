@@ -5,7 +5,7 @@ use crate::generated::{self, GeneratedFile};
 use crate::model::{DeployRole, Reach, RoleDeployment};
 
 /// Where the template is in the tree (and in the repository).
-pub const TEMPLATE: &str = "deploy-role/fanin-deploy-role.yaml";
+pub const TEMPLATE: &str = crate::modules::DEPLOY_ROLE_TEMPLATE.0;
 
 /// The role name the template uses where the providers assume none.
 const DEFAULT_ROLE_NAME: &str = "fanin-deploy";
