@@ -1,5 +1,6 @@
-//! Running an OpenTofu/Terraform engine on a generated tree: `init -backend=false`,
-//! `validate` and `fmt -check -recursive`, the checks a reviewer would run.
+//! Running an OpenTofu/Terraform engine on a generated tree: `init -backend=false` and
+//! `validate` in every root, `fmt -check -recursive` over the tree, the checks a reviewer
+//! would run.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -55,29 +56,108 @@ pub struct Step {
     pub passed: bool,
 }
 
-/// The steps `fanin validate` runs, in order; later steps are skipped after a failure.
-pub const STEPS: &[&[&str]] = &[
+/// The steps `fanin validate` runs in every root, in order; later steps are skipped after a
+/// failure. Then `FMT` once over the whole tree.
+pub const ROOT_STEPS: &[&[&str]] = &[
     &["init", "-backend=false", "-input=false", "-no-color"],
     &["validate", "-no-color"],
-    &["fmt", "-check", "-recursive", "-diff", "-no-color"],
 ];
+pub const FMT: &[&str] = &["fmt", "-check", "-recursive", "-diff", "-no-color"];
 
-/// Runs the steps on a copy of `dir` in a temporary directory, letting the engine print to
-/// our stdout and stderr. `init` writes `.terraform/` and a lock file for this machine's
-/// platform only; on a copy, the tree stays exactly what generate wrote (and `check` clean).
-pub fn validate(engine: &Engine, dir: &Path) -> std::io::Result<Vec<Step>> {
+/// What validating one root found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootResult {
+    /// The root's directory in the tree (empty: the tree itself).
+    pub root: String,
+    pub steps: Vec<Step>,
+    /// The engine's output, when roots ran side by side (one root prints as it runs).
+    pub output: String,
+}
+
+/// Everything `fanin validate` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    pub roots: Vec<RootResult>,
+    /// `fmt -check` over the whole tree, when every root passed.
+    pub fmt: Option<Step>,
+}
+
+/// Runs the steps on a copy of `dir` in a temporary directory: init and validate in each of
+/// `roots` (at most `jobs` at once), then fmt once. `init` writes `.terraform/` and a lock
+/// file for this machine's platform only; on a copy, the tree stays exactly what generate
+/// wrote (and `check` clean). With one root the engine prints to our stdout and stderr.
+pub fn validate(
+    engine: &Engine,
+    dir: &Path,
+    roots: &[String],
+    jobs: usize,
+) -> std::io::Result<Validation> {
     let copy = tempfile::Builder::new()
         .prefix("fanin-validate-")
         .tempdir()?;
     copy_tree(dir, copy.path())?;
-    let mut steps = Vec::new();
-    for args in STEPS {
+    let stream = roots.len() == 1;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, roots.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(root) = roots.get(i) else { break };
+                    let result = validate_root(engine, &copy.path().join(root), root, stream);
+                    results
+                        .lock()
+                        .expect("no thread panics holding it")
+                        .push((i, result));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("no thread panics holding it");
+    results.sort_by_key(|(i, _)| *i);
+    let roots = results
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect::<std::io::Result<Vec<RootResult>>>()?;
+    let fmt = if roots.iter().all(|r| r.steps.iter().all(|s| s.passed)) {
         let status = Command::new(&engine.program)
-            .args(*args)
+            .args(FMT)
             .current_dir(copy.path())
             .env("TF_IN_AUTOMATION", "1")
             .status()?;
-        let passed = status.success();
+        Some(Step {
+            args: FMT.to_vec(),
+            passed: status.success(),
+        })
+    } else {
+        None
+    };
+    Ok(Validation { roots, fmt })
+}
+
+fn validate_root(
+    engine: &Engine,
+    dir: &Path,
+    root: &str,
+    stream: bool,
+) -> std::io::Result<RootResult> {
+    let mut steps = Vec::new();
+    let mut output = String::new();
+    for args in ROOT_STEPS {
+        let mut command = Command::new(&engine.program);
+        command
+            .args(*args)
+            .current_dir(dir)
+            .env("TF_IN_AUTOMATION", "1");
+        let passed = if stream {
+            command.status()?.success()
+        } else {
+            let run = command.output()?;
+            output.push_str(&String::from_utf8_lossy(&run.stdout));
+            output.push_str(&String::from_utf8_lossy(&run.stderr));
+            run.status.success()
+        };
         steps.push(Step {
             args: args.to_vec(),
             passed,
@@ -86,7 +166,27 @@ pub fn validate(engine: &Engine, dir: &Path) -> std::io::Result<Vec<Step>> {
             break;
         }
     }
-    Ok(steps)
+    Ok(RootResult {
+        root: root.to_string(),
+        steps,
+        output,
+    })
+}
+
+/// The roots of a tree whose files are `paths`: every directory with a `versions.tf`
+/// outside `modules/`, sorted (the tree itself is `""`).
+pub fn roots<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut roots: Vec<String> = paths
+        .into_iter()
+        .filter(|p| !p.starts_with("modules/"))
+        .filter_map(|p| {
+            let dir = p.strip_suffix("versions.tf")?;
+            (dir.is_empty() || dir.ends_with('/')).then(|| dir.trim_end_matches('/').to_string())
+        })
+        .collect();
+    roots.sort();
+    roots.dedup();
+    roots
 }
 
 /// Copies the files under `from` into `to` (which exists), following symbolic links, without

@@ -5,7 +5,7 @@
 
 use crate::diagnostics::{Collector, Diagnostics};
 use crate::manifest::{AccountRecord, AccountStatus, Manifest, MoveRecord};
-use crate::model::{Account, Model};
+use crate::model::{Account, Layout, Model};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -67,6 +67,7 @@ pub fn reconcile(
         d,
         outcome: Outcome::default(),
     };
+    step.layout_stays(previous.layout, model.layout);
     for (id, before) in &previous.accounts {
         let Some(now) = step.current.get(id.as_str()).copied() else {
             step.account_gone(id, before);
@@ -118,6 +119,25 @@ struct Reconciling<'a> {
 }
 
 impl Reconciling<'_> {
+    /// Another layout puts every resource in another root and state: applying it as it is
+    /// would create everything again while the old state still holds it.
+    fn layout_stays(&mut self, before: Layout, now: Layout) {
+        if before == now {
+            return;
+        }
+        let name = |layout: Layout| match layout {
+            Layout::Single => "single",
+            Layout::Stacks => "stacks",
+        };
+        let message = format!(
+            "the tree was generated with layout = \"{}\" and the inventory now says \"{}\": every resource moves to another root and state, and applying the new roots as they are would create every resource again while the old state still holds it. Keep layout = \"{}\", or write the new layout and move each resource's state to its new root and address yourself before any apply",
+            name(before),
+            name(now),
+            name(before)
+        );
+        self.forced_or_report("settings.layout", message);
+    }
+
     /// An account of the previous generation that the model no longer has.
     fn account_gone(&mut self, id: &str, before: &AccountRecord) {
         if before.status == AccountStatus::Retired {

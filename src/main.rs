@@ -19,7 +19,8 @@ use std::process::ExitCode;
     about = "Fan IAM Access Analyzer findings in from many AWS accounts to one hub, as an OpenTofu/Terraform tree.",
     long_about = "fanin reads an inventory of AWS accounts (one hub, many members) and writes an \
 OpenTofu/Terraform tree: reusable hub and spoke modules and a root with one provider alias per \
-account and region, wiring every member's default event bus to the hub."
+account and region (or, with the stacks layout, a root per account), wiring every member's \
+default event bus to the hub."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -57,14 +58,19 @@ enum Command {
         #[command(flatten)]
         changes: Changes,
     },
-    /// Run the engine on a copy of a tree: init -backend=false, validate, fmt -check
-    /// -recursive. The tree itself is left as it is (no .terraform, no lock file).
+    /// Run the engine on a copy of a tree: init -backend=false and validate in every root
+    /// (each stack), then fmt -check -recursive. The tree itself is left as it is (no
+    /// .terraform, no lock file).
     Validate {
         /// Directory of a generated tree.
         dir: PathBuf,
         /// Engine executable; default: $FANIN_ENGINE, else tofu, else terraform on PATH.
         #[arg(long)]
         engine: Option<PathBuf>,
+        /// Roots validated at once (default: the number of cores, at most 4). Each holds one
+        /// engine provider process per provider configuration in memory.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
     },
 }
 
@@ -119,7 +125,9 @@ fn main() -> ExitCode {
         Command::Diff { target, changes } => {
             diff(&target.inventory, &target.out, changes.options())
         }
-        Command::Validate { dir, engine } => validate(&dir, engine.as_deref()),
+        Command::Validate { dir, engine, jobs } => {
+            validate(&dir, engine.as_deref(), jobs.map(usize::from))
+        }
     }
 }
 
@@ -213,6 +221,9 @@ fn generate(inventory: &Path, out: &Path, options: Options) -> ExitCode {
                 report.deleted.len(),
                 report.unchanged
             );
+            for note in &generation.notes {
+                eprintln!("note: {note}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => fail(format!("error: {e}\nnothing was changed")),
@@ -293,7 +304,7 @@ fn diff(inventory: &Path, out: &Path, options: Options) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn validate(dir: &Path, explicit: Option<&Path>) -> ExitCode {
+fn validate(dir: &Path, explicit: Option<&Path>, jobs: Option<usize>) -> ExitCode {
     if !dir.is_dir() {
         return fail(format!("error: {}: not a directory", dir.display()));
     }
@@ -302,33 +313,79 @@ fn validate(dir: &Path, explicit: Option<&Path>) -> ExitCode {
             "error: no engine found: install OpenTofu (tofu) or Terraform, or name one with --engine PATH or FANIN_ENGINE",
         );
     };
-    match engine::validate(&engine, dir) {
-        Ok(steps) => {
-            let failed = steps.iter().find(|s| !s.passed);
-            match failed {
-                None => {
-                    println!(
-                        "{}: init, validate and fmt -check passed ({})",
-                        dir.display(),
-                        engine.program.display()
-                    );
-                    ExitCode::SUCCESS
+    // The roots are where fanin wrote a versions.tf; a tree without a manifest is one root.
+    let roots = match output::read_manifest(dir) {
+        Ok(Some(manifest)) => engine::roots(manifest.files.keys().map(String::as_str)),
+        Ok(None) => vec![String::new()],
+        Err(e) => return fail(format!("error: {e}")),
+    };
+    let jobs = jobs.unwrap_or_else(default_jobs);
+    let validation = match engine::validate(&engine, dir, &roots, jobs) {
+        Ok(v) => v,
+        Err(e) => {
+            return fail(format!(
+                "error: cannot run the engine {} (chosen by {}): {e}",
+                engine.program.display(),
+                engine.chosen_by
+            ));
+        }
+    };
+    report_validation(dir, &engine, &validation)
+}
+
+/// Each root's engine processes take memory (one provider process per provider
+/// configuration): by default as many roots at once as there are cores, at most 4.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+fn report_validation(dir: &Path, engine: &engine::Engine, v: &engine::Validation) -> ExitCode {
+    let program = engine.program.display();
+    let mut failed = false;
+    let several = v.roots.len() > 1;
+    for root in &v.roots {
+        let place = if root.root.is_empty() {
+            dir.to_path_buf()
+        } else {
+            dir.join(&root.root)
+        };
+        match root.steps.iter().find(|s| !s.passed) {
+            None if several => println!("{}: init and validate passed", place.display()),
+            None => {}
+            Some(step) => {
+                failed = true;
+                if several {
+                    eprint!("{}", root.output);
                 }
-                Some(step) => {
-                    eprintln!(
-                        "{}: `{} {}` failed",
-                        dir.display(),
-                        engine.program.display(),
-                        step.args.join(" ")
-                    );
-                    ExitCode::from(EXIT_DIFFERENT)
-                }
+                eprintln!(
+                    "{}: `{program} {}` failed",
+                    place.display(),
+                    step.args.join(" ")
+                );
             }
         }
-        Err(e) => fail(format!(
-            "error: cannot run the engine {} (chosen by {}): {e}",
-            engine.program.display(),
-            engine.chosen_by
-        )),
+    }
+    match &v.fmt {
+        Some(step) if step.passed && !failed => {
+            let what = if several {
+                format!(
+                    "{} roots: init and validate, and fmt -check, passed",
+                    v.roots.len()
+                )
+            } else {
+                "init, validate and fmt -check passed".to_string()
+            };
+            println!("{}: {what} ({program})", dir.display());
+            ExitCode::SUCCESS
+        }
+        Some(step) if !step.passed => {
+            eprintln!(
+                "{}: `{program} {}` failed",
+                dir.display(),
+                step.args.join(" ")
+            );
+            ExitCode::from(EXIT_DIFFERENT)
+        }
+        _ => ExitCode::from(EXIT_DIFFERENT),
     }
 }

@@ -14,6 +14,9 @@ pub const FORMAT: u32 = 1;
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub format: u32,
+    /// How the tree was cut into roots (absent: single, as before layouts existed).
+    #[serde(default, skip_serializing_if = "Layout::is_single")]
+    pub layout: Layout,
     pub hub: HubRecord,
     /// By account id: the identity that survives a rename.
     pub accounts: BTreeMap<String, AccountRecord>,
@@ -40,6 +43,9 @@ pub struct AccountRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired_regions: Vec<String>,
 }
+
+/// The model's layout, recorded as is.
+pub use crate::model::Layout;
 
 /// The model's account status, recorded as is.
 pub use crate::model::AccountStatus;
@@ -96,6 +102,7 @@ pub fn record(
         .collect();
     Manifest {
         format: FORMAT,
+        layout: model.layout,
         hub: HubRecord {
             account_id: model.hub.account_id.clone(),
             region: model.hub.region.clone(),
@@ -118,6 +125,7 @@ mod tests {
     fn round_trips_through_text() {
         let m = Manifest {
             format: FORMAT,
+            layout: Layout::Stacks,
             hub: HubRecord {
                 account_id: "111111111111".into(),
                 region: "eu-west-1".into(),

@@ -20,10 +20,12 @@ pub struct Model {
     pub name_prefix: String,
     pub partition: &'static str,
     pub hub: Hub,
-    /// One per account and region, sorted by alias (hub home region first).
-    pub providers: Vec<Provider>,
-    /// One per member account and region and per extra hub region, sorted by module name.
-    pub spokes: Vec<Spoke>,
+    pub layout: Layout,
+    /// The roots of the tree: one for the single layout, the hub's then one per member (by
+    /// account id) for stacks. Each has its providers and spokes.
+    pub stacks: Vec<Stack>,
+    /// Where every root keeps its state, when the inventory says.
+    pub backend: Option<Backend>,
     /// Member account ids allowed to put events on the intake bus, sorted.
     pub member_account_ids: Vec<String>,
     /// `default_tags` of every provider, sorted by key.
@@ -38,6 +40,80 @@ pub struct Model {
     pub accounts: Vec<Account>,
     /// What every account needs before the first apply: the role the providers assume.
     pub deploy_role: DeployRole,
+}
+
+/// How the tree is cut into roots.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// One root for every account.
+    #[default]
+    Single,
+    /// A root for the hub and one per member.
+    Stacks,
+}
+
+impl Layout {
+    pub fn is_single(&self) -> bool {
+        *self == Layout::Single
+    }
+}
+
+/// One root of the generated tree and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stack {
+    /// Its directory in the tree, `/`-separated: empty for the single layout's root,
+    /// `stacks/hub`, `stacks/member-<account id>`. It depends on the account id only, so a
+    /// renamed key keeps its directory and its state.
+    pub dir: String,
+    /// Its name in state keys: `root`, `hub` or `member-<account id>`.
+    pub name: String,
+    /// The orchestrator's stable id, unique across a repository that holds several trees:
+    /// `fanin-<hub account id>-<name prefix>-<name>`.
+    pub id: String,
+    /// `(key, account id)` of the account this stack is for; `None` for the single root.
+    pub account: Option<(String, String)>,
+    /// The stack holds the hub module.
+    pub hub: bool,
+    /// Sorted by alias, the hub's home provider first where the stack has it.
+    pub providers: Vec<Provider>,
+    /// Sorted by module name.
+    pub spokes: Vec<Spoke>,
+    /// Directories of the stacks to apply before this one: a member's targets need the hub's
+    /// bus policy to list the member.
+    pub after: Vec<String>,
+}
+
+impl Stack {
+    /// `../` from this stack's directory to the tree's root.
+    pub fn to_root(&self) -> String {
+        if self.dir.is_empty() {
+            "./".to_string()
+        } else {
+            "../".repeat(self.dir.split('/').count())
+        }
+    }
+}
+
+/// The S3 backend every root is written with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backend {
+    pub bucket: String,
+    pub region: String,
+    /// The key pattern; `{stack}` is replaced by each stack's name.
+    pub key: String,
+    pub use_lockfile: bool,
+    pub dynamodb_table: Option<String>,
+    pub role_arn: Option<String>,
+    pub profile: Option<String>,
+}
+
+impl Backend {
+    /// The state key of `stack`.
+    pub fn key_for(&self, stack: &Stack) -> String {
+        self.key
+            .replacen(inventory::STACK_PLACEHOLDER, &stack.name, 1)
+    }
 }
 
 /// The deploy role's template parameters (deploy-role/fanin-deploy-role.yaml) for this
@@ -98,11 +174,24 @@ pub fn spoke_module_name(key: &str, region: &str) -> String {
 }
 
 impl Model {
+    /// Every provider of every root.
+    pub fn providers(&self) -> impl Iterator<Item = &Provider> {
+        self.stacks.iter().flat_map(|s| &s.providers)
+    }
+
+    /// Every spoke of every root.
+    pub fn spokes(&self) -> impl Iterator<Item = &Spoke> {
+        self.stacks.iter().flat_map(|s| &s.spokes)
+    }
+
     /// `(from, to)` module names of the `moved` blocks that kept renames need: one per region
     /// the renamed account has a spoke address in (the hub's home region has none: the hub
     /// module's address does not depend on its name).
     pub fn spoke_moves(&self, moves: &[MoveRecord]) -> Vec<(String, String)> {
         let mut pairs = Vec::new();
+        if self.layout == Layout::Stacks {
+            return pairs; // a stack names its spokes by region alone
+        }
         for m in moves {
             let Some(account) = self.accounts.iter().find(|a| a.account_id == m.account_id) else {
                 continue;
@@ -232,13 +321,20 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
     let settings = Resolved::settings(inv);
     let accounts = accounts(inv, &settings);
     let hub_account = &accounts[0];
-    let (providers, spokes) = providers_and_spokes(&accounts, &inv.hub.region.value);
-    let hub_alias = providers[0].alias.clone();
-    check_aliases(
-        &providers,
-        inv.hub.name.as_ref().and_then(|n| n.location),
-        &mut d,
-    );
+    let layout = match inv.settings.layout {
+        Some(inventory::Layout::Stacks) => Layout::Stacks,
+        Some(inventory::Layout::Single) | None => Layout::Single,
+    };
+    let stacks = stacks(layout, &accounts, &inv.hub.region.value, &settings);
+    let hub_alias = stacks[0].providers[0].alias.clone();
+    for stack in &stacks {
+        check_aliases(
+            &stack.providers,
+            stack.hub,
+            inv.hub.name.as_ref().and_then(|n| n.location),
+            &mut d,
+        );
+    }
 
     let use_default_bus = inv.hub.intake_bus == Some(IntakeBus::Default);
     let intake_bus_arn = format!(
@@ -306,8 +402,17 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
             create_analyzer: hub_account.create_analyzer,
             encrypt_topic,
         },
-        providers,
-        spokes,
+        layout,
+        stacks,
+        backend: inv.backend.as_ref().map(|b| Backend {
+            bucket: b.bucket.value.clone(),
+            region: b.region.value.clone(),
+            key: b.key.value.clone(),
+            use_lockfile: b.use_lockfile.unwrap_or(true),
+            dynamodb_table: b.dynamodb_table.as_ref().map(|t| t.value.clone()),
+            role_arn: b.role_arn.as_ref().map(|r| r.value.clone()),
+            profile: b.profile.as_ref().map(|p| p.value.clone()),
+        }),
         member_account_ids,
         tags,
         dead_letter_queues,
@@ -447,52 +552,119 @@ fn account(
     }
 }
 
-/// A provider for every account and region, active or retired; a spoke for every active
-/// region of an account that is not retired (a retired one keeps only its provider, so that
-/// the engine can still reach the account to destroy what the spoke had created). The hub's
-/// home provider comes first and has no spoke: the hub module covers that region.
-fn providers_and_spokes(accounts: &[Account], hub_region: &str) -> (Vec<Provider>, Vec<Spoke>) {
-    let mut providers = Vec::new();
-    let mut spokes = Vec::new();
-    for account in accounts {
-        for region in account.regions.iter().chain(&account.retired_regions) {
-            let home = account.is_hub() && region == hub_region;
-            let provider = Provider {
-                alias: alias_for(&account.key, region),
+/// The roots: in the single layout one with every provider and spoke; with stacks the hub's
+/// (the hub account's regions) and one per member (its regions), by account id. In a stack
+/// of its own an account's providers and spokes are named by region alone, so a renamed key
+/// changes no address there.
+fn stacks(
+    layout: Layout,
+    accounts: &[Account],
+    hub_region: &str,
+    settings: &Resolved<'_>,
+) -> Vec<Stack> {
+    let hub_account = &accounts[0];
+    let stack_of = |name: &str, dir: String, account: Option<&Account>, hub: bool| Stack {
+        id: format!(
+            "fanin-{}-{}-{name}",
+            hub_account.account_id, settings.name_prefix
+        ),
+        name: name.to_string(),
+        dir,
+        account: account.map(|a| (a.key.clone(), a.account_id.clone())),
+        hub,
+        providers: Vec::new(),
+        spokes: Vec::new(),
+        after: Vec::new(),
+    };
+    let mut stacks = match layout {
+        Layout::Single => {
+            let mut root = stack_of("root", String::new(), None, true);
+            for account in accounts {
+                add_account(&mut root, account, hub_region, alias_for, spoke_module_name);
+            }
+            vec![root]
+        }
+        Layout::Stacks => {
+            let by_region = |_: &str, region: &str| region.replace('-', "_");
+            let module_by_region =
+                |_: &str, region: &str| format!("spoke_{}", by_region("", region));
+            let mut hub = stack_of("hub", "stacks/hub".into(), Some(hub_account), true);
+            add_account(
+                &mut hub,
+                hub_account,
+                hub_region,
+                by_region,
+                module_by_region,
+            );
+            let mut members: Vec<&Account> = accounts[1..].iter().collect();
+            members.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+            let mut stacks = vec![hub];
+            for account in members {
+                let name = format!("member-{}", account.account_id);
+                let mut stack = stack_of(&name, format!("stacks/{name}"), Some(account), false);
+                stack.after = vec!["stacks/hub".to_string()];
+                add_account(&mut stack, account, hub_region, by_region, module_by_region);
+                stacks.push(stack);
+            }
+            stacks
+        }
+    };
+    for stack in &mut stacks {
+        // The hub's home provider first, then by alias: a stable order whatever the file order.
+        let first = usize::from(stack.hub);
+        stack.providers[first..].sort_by(|a, b| a.alias.cmp(&b.alias));
+        stack
+            .spokes
+            .sort_by(|a, b| a.module_name.cmp(&b.module_name));
+    }
+    stacks
+}
+
+/// Adds an account's providers and spokes to `stack`: a provider for every region, active or
+/// retired; a spoke for every active region of an account that is not retired (a retired one
+/// keeps only its provider, so that the engine can still reach the account to destroy what
+/// the spoke had created). The hub's home provider goes first and has no spoke: the hub
+/// module covers that region.
+fn add_account(
+    stack: &mut Stack,
+    account: &Account,
+    hub_region: &str,
+    alias: impl Fn(&str, &str) -> String,
+    module_name: impl Fn(&str, &str) -> String,
+) {
+    for region in account.regions.iter().chain(&account.retired_regions) {
+        let home = account.is_hub() && region == hub_region;
+        let provider = Provider {
+            alias: alias(&account.key, region),
+            account_key: account.key.clone(),
+            account_id: account.account_id.clone(),
+            region: region.clone(),
+            access: account.access.clone(),
+        };
+        if !home && account.status != AccountStatus::Retired && account.regions.contains(region) {
+            stack.spokes.push(Spoke {
+                module_name: module_name(&account.key, region),
+                provider_alias: provider.alias.clone(),
                 account_key: account.key.clone(),
                 account_id: account.account_id.clone(),
                 region: region.clone(),
-                access: account.access.clone(),
-            };
-            if !home && account.status != AccountStatus::Retired && account.regions.contains(region)
-            {
-                spokes.push(Spoke {
-                    module_name: spoke_module_name(&account.key, region),
-                    provider_alias: provider.alias.clone(),
-                    account_key: account.key.clone(),
-                    account_id: account.account_id.clone(),
-                    region: region.clone(),
-                    create_analyzer: account.create_analyzer,
-                });
-            }
-            if home {
-                providers.insert(0, provider);
-            } else {
-                providers.push(provider);
-            }
+                create_analyzer: account.create_analyzer,
+            });
+        }
+        if home {
+            stack.providers.insert(0, provider);
+        } else {
+            stack.providers.push(provider);
         }
     }
-    // Hub home provider first, then the rest by alias: a stable order whatever the file order.
-    providers[1..].sort_by(|a, b| a.alias.cmp(&b.alias));
-    spokes.sort_by(|a, b| a.module_name.cmp(&b.module_name));
-    (providers, spokes)
 }
 
 /// Keys and regions are checked separately, so in theory two (key, region) pairs could spell
-/// the same alias; refuse rather than emit a duplicate provider. `providers[0]` is the hub's
-/// home provider.
+/// the same alias in one root; refuse rather than emit a duplicate provider. With `hub`,
+/// `providers[0]` is the hub's home provider.
 fn check_aliases(
     providers: &[Provider],
+    hub: bool,
     hub_name_location: Option<crate::diagnostics::Location>,
     d: &mut Collector,
 ) {
@@ -509,7 +681,7 @@ fn check_aliases(
         }
     }
     let hub_alias = &providers[0].alias;
-    if providers[1..].iter().any(|p| p.alias == *hub_alias) {
+    if hub && providers[1..].iter().any(|p| p.alias == *hub_alias) {
         d.report(
             "hub.name",
             hub_name_location,

@@ -43,6 +43,7 @@ fn update_golden() -> bool {
 
 /// Replaces the committed tree of one example with what generation writes now.
 fn rewrite_tree(dir: &Path, files: &Tree) {
+    fs::create_dir_all(dir).unwrap();
     for (path, _) in read_tree(dir) {
         if !files.contains_key(&path) {
             fs::remove_file(dir.join(&path)).unwrap();
@@ -331,53 +332,87 @@ struct ProviderBlock {
     account_id: String,
 }
 
+/// The roots of a generated tree (the tree itself for the single layout, each stack for
+/// stacks), and the path of `file` in `root`.
+fn roots(files: &Tree) -> Vec<String> {
+    fanin::engine::roots(files.keys().map(String::as_str))
+}
+
+fn in_root(root: &str, file: &str) -> String {
+    if root.is_empty() {
+        file.to_string()
+    } else {
+        format!("{root}/{file}")
+    }
+}
+
+/// The provider blocks of one root's providers.tf.
+fn provider_blocks(name: &str, root: &str, files: &Tree) -> Vec<ProviderBlock> {
+    let path = in_root(root, "providers.tf");
+    let body = parse_hcl(&path, &files[&path]);
+    let mut providers = Vec::new();
+    for block in body.blocks() {
+        assert_eq!(block.identifier(), "provider", "{name}: unexpected block");
+        let labels: Vec<&str> = block.labels().iter().map(|l| l.as_str()).collect();
+        assert_eq!(labels, ["aws"], "{name}: provider labels");
+        let what = format!("examples/{name}: {path}: provider block");
+        let alias = string_attr(block.body(), "alias", &what);
+        let what = format!("examples/{name}: {path}: provider {alias}");
+        let region = string_attr(block.body(), "region", &what);
+        let ids = match attr(block.body(), "allowed_account_ids") {
+            Some(Expression::Array(items)) => items
+                .iter()
+                .map(|e| match e {
+                    Expression::String(s) => s.clone(),
+                    other => panic!("{what}: allowed_account_ids holds {other:?}"),
+                })
+                .collect::<Vec<_>>(),
+            other => panic!("{what}: allowed_account_ids is {other:?}"),
+        };
+        assert_eq!(ids.len(), 1, "{what}: allowed_account_ids = {ids:?}");
+        providers.push(ProviderBlock {
+            alias,
+            region,
+            account_id: ids[0].clone(),
+        });
+    }
+    providers
+}
+
 #[test]
-fn root_has_one_provider_per_account_and_region_pinned_to_its_account() {
+fn roots_have_one_provider_per_account_and_region_pinned_to_its_account() {
     for example in examples() {
         let name = example_name(&example);
         let inventory = load_toml(&example.join("fanin.toml"));
         let files = generated(&example.join("fanin.toml"));
-        let body = parse_hcl("providers.tf", &files["providers.tf"]);
-
-        let mut providers = Vec::new();
-        for block in body.blocks() {
-            assert_eq!(block.identifier(), "provider", "{name}: unexpected block");
-            let labels: Vec<&str> = block.labels().iter().map(|l| l.as_str()).collect();
-            assert_eq!(labels, ["aws"], "{name}: provider labels");
-            let what = format!("examples/{name}: provider block");
-            let alias = string_attr(block.body(), "alias", &what);
-            let what = format!("examples/{name}: provider {alias}");
-            let region = string_attr(block.body(), "region", &what);
-            let ids = match attr(block.body(), "allowed_account_ids") {
-                Some(Expression::Array(items)) => items
-                    .iter()
-                    .map(|e| match e {
-                        Expression::String(s) => s.clone(),
-                        other => panic!("{what}: allowed_account_ids holds {other:?}"),
-                    })
-                    .collect::<Vec<_>>(),
-                other => panic!("{what}: allowed_account_ids is {other:?}"),
-            };
-            assert_eq!(ids.len(), 1, "{what}: allowed_account_ids = {ids:?}");
-            providers.push(ProviderBlock {
-                alias,
-                region,
-                account_id: ids[0].clone(),
-            });
+        let stacks = inventory
+            .get("settings")
+            .and_then(|s| s.get("layout"))
+            .and_then(|l| l.as_str())
+            == Some("stacks");
+        let mut actual = Vec::new();
+        for root in roots(&files) {
+            let providers = provider_blocks(&name, &root, &files);
+            let aliases: BTreeSet<&str> = providers.iter().map(|p| p.alias.as_str()).collect();
+            assert_eq!(
+                aliases.len(),
+                providers.len(),
+                "{name}: {root}: duplicate alias"
+            );
+            let accounts: BTreeSet<&str> =
+                providers.iter().map(|p| p.account_id.as_str()).collect();
+            if stacks {
+                // A stack is one account's, whatever the number of members.
+                assert_eq!(accounts.len(), 1, "{name}: {root}: accounts {accounts:?}");
+            }
+            actual.extend(providers.into_iter().map(|p| (p.account_id, p.region)));
         }
-
-        let mut actual: Vec<(String, String)> = providers
-            .iter()
-            .map(|p| (p.account_id.clone(), p.region.clone()))
-            .collect();
         actual.sort();
         assert_eq!(
             actual,
             expected_account_regions(&inventory),
             "examples/{name}: providers (account, region) vs the inventory"
         );
-        let aliases: BTreeSet<&str> = providers.iter().map(|p| p.alias.as_str()).collect();
-        assert_eq!(aliases.len(), providers.len(), "{name}: duplicate alias");
     }
 }
 
@@ -386,85 +421,102 @@ fn every_spoke_uses_a_declared_alias_and_the_hub_intake_bus() {
     for example in examples() {
         let name = example_name(&example);
         let files = generated(&example.join("fanin.toml"));
-        let providers = parse_hcl("providers.tf", &files["providers.tf"]);
-        let mut declared: BTreeMap<String, (String, String)> = BTreeMap::new();
-        for block in providers.blocks() {
-            let alias = string_attr(block.body(), "alias", "provider");
-            let region = string_attr(block.body(), "region", &alias);
-            let Some(Expression::Array(ids)) = attr(block.body(), "allowed_account_ids") else {
-                panic!("{alias}: no allowed_account_ids")
-            };
-            declared.insert(alias, (ids[0].to_string(), region));
-        }
-
-        let main = parse_hcl("main.tf", &files["main.tf"]);
-        let mut used = Vec::new();
+        let model = fanin::model::load(&example.join("fanin.toml")).unwrap();
         let mut hubs = 0;
-        let mut spokes = 0;
-        for block in main.blocks() {
-            assert_eq!(
-                block.identifier(),
-                "module",
-                "{name}: unexpected block in main.tf"
-            );
-            let module = block.labels()[0].as_str().to_string();
-            let what = format!("examples/{name}: module {module}");
-            let source = string_attr(block.body(), "source", &what);
-
-            let alias = match attr(block.body(), "providers") {
-                Some(Expression::Object(map)) => {
-                    assert_eq!(map.len(), 1, "{what}: providers = {map:?}");
-                    let (key, value) = map.iter().next().unwrap();
-                    assert_eq!(key.to_string(), "aws", "{what}");
-                    let value = value.to_string();
-                    value
-                        .strip_prefix("aws.")
-                        .unwrap_or_else(|| panic!("{what}: providers.aws = {value}"))
-                        .to_string()
-                }
-                other => panic!("{what}: providers is {other:?}"),
-            };
-            let (account_id, region) = declared
-                .get(&alias)
-                .unwrap_or_else(|| panic!("{what}: alias {alias} is not declared"));
-            assert_eq!(
-                &string_attr(block.body(), "account_id", &what),
-                account_id.trim_matches('"'),
-                "{what}: account_id vs its provider's allowed_account_ids"
-            );
-            assert_eq!(
-                &string_attr(block.body(), "region", &what),
-                region,
-                "{what}: region vs its provider's region"
-            );
-            used.push(alias);
-
-            match source.as_str() {
-                "./modules/hub" => {
-                    assert_eq!(module, "hub", "{what}");
-                    hubs += 1;
-                }
-                "./modules/spoke" => {
-                    spokes += 1;
-                    let bus = attr(block.body(), "hub_bus_arn")
-                        .unwrap_or_else(|| panic!("{what}: no hub_bus_arn"))
-                        .to_string();
-                    assert_eq!(bus, "module.hub.intake_bus_arn", "{what}");
-                }
-                other => panic!("{what}: unexpected source {other}"),
-            }
+        for root in roots(&files) {
+            hubs += check_root_modules(&name, &root, &files, &model.hub.intake_bus_arn);
         }
-        assert_eq!(hubs, 1, "{name}: exactly one hub module");
-        assert_eq!(
-            spokes,
-            declared.len() - 1,
-            "{name}: one spoke per non-home alias"
-        );
-        used.sort();
-        let declared_aliases: Vec<String> = declared.keys().cloned().collect();
-        assert_eq!(
-            used, declared_aliases,
-            "{name}: every alias is used by exactly one module"
-        );
+        assert_eq!(hubs, 1, "{name}: exactly one hub module in the tree");
     }
+}
+
+/// Checks one root's modules against its providers; returns how many hub modules it has.
+fn check_root_modules(name: &str, root: &str, files: &Tree, intake_bus_arn: &str) -> usize {
+    let declared: BTreeMap<String, (String, String)> = provider_blocks(name, root, files)
+        .into_iter()
+        .map(|p| (p.alias, (p.account_id, p.region)))
+        .collect();
+    let to_root = if root.is_empty() {
+        "./".to_string()
+    } else {
+        "../".repeat(root.split('/').count())
+    };
+    let path = in_root(root, "main.tf");
+    let main = parse_hcl(&path, &files[&path]);
+    let mut used = Vec::new();
+    let mut hubs = 0;
+    let mut spokes = 0;
+    for block in main.blocks() {
+        assert_eq!(
+            block.identifier(),
+            "module",
+            "{name}: unexpected block in {path}"
+        );
+        let module = block.labels()[0].as_str().to_string();
+        let what = format!("examples/{name}: {path}: module {module}");
+        let source = string_attr(block.body(), "source", &what);
+        let alias = match attr(block.body(), "providers") {
+            Some(Expression::Object(map)) => {
+                assert_eq!(map.len(), 1, "{what}: providers = {map:?}");
+                let (key, value) = map.iter().next().unwrap();
+                assert_eq!(key.to_string(), "aws", "{what}");
+                let value = value.to_string();
+                value
+                    .strip_prefix("aws.")
+                    .unwrap_or_else(|| panic!("{what}: providers.aws = {value}"))
+                    .to_string()
+            }
+            other => panic!("{what}: providers is {other:?}"),
+        };
+        let (account_id, region) = declared
+            .get(&alias)
+            .unwrap_or_else(|| panic!("{what}: alias {alias} is not declared"));
+        assert_eq!(
+            &string_attr(block.body(), "account_id", &what),
+            account_id,
+            "{what}: account_id vs its provider's allowed_account_ids"
+        );
+        assert_eq!(
+            &string_attr(block.body(), "region", &what),
+            region,
+            "{what}: region vs its provider's region"
+        );
+        used.push(alias);
+        if source == format!("{to_root}modules/hub") {
+            assert_eq!(module, "hub", "{what}");
+            hubs += 1;
+        } else if source == format!("{to_root}modules/spoke") {
+            spokes += 1;
+            let bus = attr(block.body(), "hub_bus_arn")
+                .unwrap_or_else(|| panic!("{what}: no hub_bus_arn"))
+                .to_string();
+            // The hub's output where the hub is in the same root (it waits for the bus
+            // policy); elsewhere the ARN itself (the orchestrator applies the hub first).
+            let expected = if hubs_in(&main) {
+                "module.hub.intake_bus_arn".to_string()
+            } else {
+                format!("{intake_bus_arn:?}")
+            };
+            assert_eq!(bus, expected, "{what}");
+        } else {
+            panic!("{what}: unexpected source {source}");
+        }
+    }
+    assert_eq!(
+        spokes,
+        declared.len() - hubs,
+        "{name}: {root}: one spoke per alias but the hub's home"
+    );
+    used.sort();
+    let declared_aliases: Vec<String> = declared.keys().cloned().collect();
+    assert_eq!(
+        used, declared_aliases,
+        "{name}: {root}: every alias is used by exactly one module"
+    );
+    hubs
+}
+
+fn hubs_in(main: &Body) -> bool {
+    main.blocks()
+        .any(|b| b.identifier() == "module" && b.labels()[0].as_str() == "hub")
 }

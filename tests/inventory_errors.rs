@@ -27,6 +27,13 @@ const PROD: &str = "
 account_id = \"222222222222\"
 ";
 
+/// A valid backend section, to append.
+const BACKEND: &str = "[backend]
+bucket = \"acme-state\"
+region = \"eu-west-1\"
+key    = \"fanin/{stack}/terraform.tfstate\"
+";
+
 fn parse(text: &str, format: Format) -> Result<Inventory, Diagnostics> {
     inventory::parse(text, format, Path::new(FILE))
 }
@@ -533,7 +540,7 @@ fn never_renames_account_keys() {
     let model = fanin::model::build(&inv, Path::new(FILE)).expect("model");
     let alias = fanin::model::alias_for("prod-eu_2", "eu-west-1");
     assert_eq!(alias, "prod-eu_2_eu_west_1");
-    assert!(model.providers.iter().any(|p| p.alias == alias));
+    assert!(model.providers().any(|p| p.alias == alias));
     // An invalid key is refused, not turned into a valid one.
     for bad in ["Prod", "\"prod.eu\"", "\"prod eu\"", "_prod"] {
         let d = problem(&member_named(bad));
@@ -1411,7 +1418,7 @@ fn no_two_accounts_can_share_a_provider_alias() {
         "\n[members.prod_eu]\naccount_id = \"333333333333\"\nregions    = [\"eu-west-1\"]\n",
     ));
     let model = build(&inv).expect("model");
-    let mut aliases: Vec<&str> = model.providers.iter().map(|p| p.alias.as_str()).collect();
+    let mut aliases: Vec<&str> = model.providers().map(|p| p.alias.as_str()).collect();
     let count = aliases.len();
     aliases.sort();
     aliases.dedup();
@@ -1919,7 +1926,7 @@ fn unknown_field_messages_list_each_sections_table() {
     let paths: Vec<&str> = sections.iter().map(|s| s.path).collect();
     assert_eq!(
         paths,
-        ["", "settings", "hub", "notify", "members.<key>"],
+        ["", "settings", "hub", "notify", "members.<key>", "backend"],
         "a section without a test here"
     );
     for section in &sections {
@@ -1935,6 +1942,10 @@ fn unknown_field_messages_list_each_sections_table() {
                 HUB.replace("[hub]\n", "[hub]\nzzz = 1\n") + PROD,
                 "hub.zzz".into(),
             ),
+            "backend" => (
+                format!("{HUB}{PROD}\n{BACKEND}zzz = 1\n"),
+                "backend.zzz".into(),
+            ),
             path => (
                 format!("{HUB}{PROD}\n[{path}]\nzzz = 1\n"),
                 format!("{path}.zzz"),
@@ -1948,4 +1959,83 @@ fn unknown_field_messages_list_each_sections_table() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn a_backend_section_is_read_as_written() {
+    let inv = accepted(&format!(
+        "{HUB}{PROD}\n{BACKEND}dynamodb_table = \"locks\"\nprofile = \"state\"\n"
+    ));
+    let backend = inv.backend.expect("a backend");
+    assert_eq!(backend.bucket.value, "acme-state");
+    assert_eq!(backend.key.value, "fanin/{stack}/terraform.tfstate");
+    assert_eq!(backend.dynamodb_table.unwrap().value, "locks");
+    assert_eq!(backend.profile.unwrap().value, "state");
+    assert!(accepted(&format!("{HUB}{PROD}")).backend.is_none());
+}
+
+#[test]
+fn rejects_a_backend_that_would_mix_or_lose_states() {
+    let cases = [
+        (
+            BACKEND.replace("fanin/{stack}/terraform.tfstate", "fanin/terraform.tfstate"),
+            "backend.key",
+            "is not a state key pattern; allowed: letters, digits and !-_.*'()/ with {stack} exactly once",
+        ),
+        (
+            BACKEND.replace("fanin/{stack}/", "fanin/{stack}/{stack}/"),
+            "backend.key",
+            "with {stack} exactly once",
+        ),
+        (
+            BACKEND.replace("fanin/{stack}/", "fanin//{stack}/"),
+            "backend.key",
+            "no empty path segment",
+        ),
+        (
+            BACKEND.replace("acme-state", "Acme_State"),
+            "backend.bucket",
+            "is not an S3 bucket name",
+        ),
+        (
+            format!("{BACKEND}use_lockfile = false\n"),
+            "backend.use_lockfile",
+            "the state would have no lock; allowed: use_lockfile = true (the default), or a dynamodb_table",
+        ),
+        (
+            format!("{BACKEND}role_arn = \"arn:aws:iam::999999999999:role/s\"\nprofile = \"p\"\n"),
+            "backend.profile",
+            "role_arn and profile are both set",
+        ),
+        (
+            BACKEND.replace("bucket = \"acme-state\"\n", ""),
+            "backend.bucket",
+            "missing; this field is required",
+        ),
+    ];
+    for (backend, field, message) in cases {
+        let text = format!("{HUB}{PROD}\n{backend}");
+        let d = problem(&text);
+        assert_eq!(d.field, field, "{text}\n{d}");
+        assert!(d.message.contains(message), "{text}\n{d}");
+    }
+    // A DynamoDB table is a lock of its own.
+    accepted(&format!(
+        "{HUB}{PROD}\n{BACKEND}use_lockfile = false\ndynamodb_table = \"locks\"\n"
+    ));
+}
+
+#[test]
+fn rejects_an_unknown_layout() {
+    let text = format!(
+        "version = 1\n[settings]\nlayout = \"stack\"\n{}{PROD}",
+        HUB.strip_prefix("version = 1\n").unwrap()
+    );
+    let d = problem(&text);
+    assert_eq!(d.field, "settings.layout");
+    assert!(
+        d.message
+            .starts_with("\"stack\" is not a layout; allowed: \"single\""),
+        "{d}"
+    );
 }

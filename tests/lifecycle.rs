@@ -4,64 +4,13 @@
 
 mod common;
 
+use common::Workspace;
+
 use predicates::prelude::*;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// A working directory with the multi-region example's inventory, generated once.
-struct Workspace {
-    _dir: tempfile::TempDir,
-    inventory: PathBuf,
-    out: PathBuf,
-}
-
-impl Workspace {
-    fn new() -> Workspace {
-        let dir = tempfile::tempdir().unwrap();
-        let inventory = dir.path().join("fanin.toml");
-        fs::copy(
-            common::repo().join("examples/multi-region/fanin.toml"),
-            &inventory,
-        )
-        .unwrap();
-        let out = dir.path().join("tree");
-        let ws = Workspace {
-            _dir: dir,
-            inventory,
-            out,
-        };
-        ws.generate(&[]).success();
-        ws
-    }
-
-    fn edit(&self, from: &str, to: &str) {
-        let text = fs::read_to_string(&self.inventory).unwrap();
-        assert!(text.contains(from), "{from:?} not in the inventory");
-        fs::write(&self.inventory, text.replacen(from, to, 1)).unwrap();
-    }
-
-    fn run(&self, command: &str, flags: &[&str]) -> assert_cmd::assert::Assert {
-        common::fanin()
-            .arg(command)
-            .arg(&self.inventory)
-            .arg("--out")
-            .arg(&self.out)
-            .args(flags)
-            .assert()
-    }
-
-    fn generate(&self, flags: &[&str]) -> assert_cmd::assert::Assert {
-        self.run("generate", flags)
-    }
-
-    fn read(&self, path: &str) -> String {
-        fs::read_to_string(self.out.join(path)).unwrap()
-    }
-
-    fn exists(&self, path: &str) -> bool {
-        self.out.join(path).exists()
-    }
-}
+const EXAMPLE: &str = "examples/multi-region/fanin.toml";
 
 /// Removes the `[members.<key>]` table (up to the next table) from the inventory.
 fn remove_member(ws: &Workspace, key: &str) {
@@ -79,7 +28,7 @@ fn snapshot(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn renaming_a_key_emits_moved_blocks_for_every_spoke_of_the_account() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     ws.edit("[members.prod]", "[members.production]");
     ws.generate(&[]).success();
     let moves = ws.read("moves.tf");
@@ -107,7 +56,7 @@ fn renaming_a_key_emits_moved_blocks_for_every_spoke_of_the_account() {
 
 #[test]
 fn removing_an_unretired_member_is_refused_and_writes_nothing() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     let before = snapshot(&ws.out);
     remove_member(&ws, "sandbox");
     ws.generate(&[])
@@ -123,7 +72,7 @@ fn removing_an_unretired_member_is_refused_and_writes_nothing() {
 
 #[test]
 fn retiring_keeps_providers_and_drops_spokes_and_permission_then_removal_is_allowed() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     ws.edit(
         "[members.sandbox]\n",
         "[members.sandbox]\nstatus = \"retired\"\n",
@@ -159,7 +108,7 @@ fn retiring_keeps_providers_and_drops_spokes_and_permission_then_removal_is_allo
 
 #[test]
 fn removing_a_region_needs_retiring_it_first() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     let region_list = "regions    = [\"eu-west-1\", \"us-east-1\", \"ap-northeast-1\"]";
     ws.edit(region_list, "regions    = [\"eu-west-1\", \"us-east-1\"]");
     ws.generate(&[])
@@ -188,7 +137,7 @@ fn removing_a_region_needs_retiring_it_first() {
 
 #[test]
 fn force_lets_an_unretired_removal_through_with_a_warning() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     remove_member(&ws, "sandbox");
     ws.generate(&["--force"])
         .success()
@@ -200,7 +149,7 @@ fn force_lets_an_unretired_removal_through_with_a_warning() {
 
 #[test]
 fn the_hub_never_moves_in_place() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     let before = snapshot(&ws.out);
     ws.edit(
         "account_id = \"111111111111\"",
@@ -210,7 +159,7 @@ fn the_hub_never_moves_in_place() {
         .code(2)
         .stderr(predicate::str::contains("hub.account_id"))
         .stderr(predicate::str::contains("Migrate instead"));
-    let ws2 = Workspace::new();
+    let ws2 = Workspace::new(EXAMPLE);
     ws2.edit(
         "region     = \"eu-west-1\"",
         "region     = \"eu-central-1\"",
@@ -230,7 +179,7 @@ fn the_hub_never_moves_in_place() {
 
 #[test]
 fn a_key_given_to_another_account_names_the_two_real_steps() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     let before = snapshot(&ws.out);
     // The key `sandbox` now holds another account: retiring "under that key" would retire
     // the new one.
@@ -276,7 +225,7 @@ fn a_key_given_to_another_account_names_the_two_real_steps() {
 
 #[test]
 fn a_renamed_away_key_cannot_be_reused_while_its_moves_are_kept() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     ws.edit("[members.prod]", "[members.production]");
     ws.generate(&[]).success();
     ws.edit(
@@ -295,7 +244,7 @@ fn a_renamed_away_key_cannot_be_reused_while_its_moves_are_kept() {
 
 #[test]
 fn adding_a_member_changes_no_existing_block() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     let before_main = ws.read("main.tf");
     let before_providers = ws.read("providers.tf");
     ws.edit(
@@ -320,7 +269,7 @@ fn adding_a_member_changes_no_existing_block() {
 
 #[test]
 fn hand_edits_are_refused_by_name_unless_forced() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     let path = ws.out.join("providers.tf");
     let mut text = fs::read_to_string(&path).unwrap();
     text.push_str("# my change\n");
@@ -337,7 +286,7 @@ fn hand_edits_are_refused_by_name_unless_forced() {
 
 #[test]
 fn files_fanin_did_not_write_survive_every_generate() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     fs::write(ws.out.join("backend.tf"), "terraform {}\n").unwrap();
     fs::write(ws.out.join("extra_override.tf"), "# mine\n").unwrap();
     ws.edit("[members.prod]", "[members.production]");
@@ -350,7 +299,7 @@ fn files_fanin_did_not_write_survive_every_generate() {
 
 #[test]
 fn check_reports_hand_edits_missing_and_stale_files() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     ws.run("check", &[]).success();
 
     // Stale: moves.tf is written for a rename and no longer produced once the renamed
@@ -385,7 +334,7 @@ fn check_reports_hand_edits_missing_and_stale_files() {
 
 #[test]
 fn diff_shows_what_generate_would_change_and_writes_nothing() {
-    let ws = Workspace::new();
+    let ws = Workspace::new(EXAMPLE);
     ws.run("diff", &[])
         .success()
         .stdout(predicate::str::is_empty());

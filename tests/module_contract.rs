@@ -101,7 +101,7 @@ regions = ["eu-west-1", "eu-central-1"]
 "#,
     )
     .unwrap();
-    let mut inventories: Vec<PathBuf> = ["minimal", "multi-region"]
+    let mut inventories: Vec<PathBuf> = ["minimal", "multi-region", "stacks"]
         .iter()
         .map(|e| repo().join("examples").join(e).join("fanin.toml"))
         .collect();
@@ -115,16 +115,31 @@ regions = ["eu-west-1", "eu-central-1"]
         .collect()
 }
 
-fn root_main(files: &[GeneratedFile]) -> Body {
-    let main = files.iter().find(|f| f.path == "main.tf").expect("main.tf");
-    hcl::parse(std::str::from_utf8(&main.contents).unwrap()).unwrap()
+/// Every root's directory and parsed main.tf (one root, or one per stack).
+fn root_mains(files: &[GeneratedFile]) -> Vec<(String, Body)> {
+    let roots = fanin::engine::roots(files.iter().map(|f| f.path.as_str()));
+    assert!(!roots.is_empty());
+    roots
+        .into_iter()
+        .map(|root| {
+            let path = if root.is_empty() {
+                "main.tf".to_string()
+            } else {
+                format!("{root}/main.tf")
+            };
+            let main = files.iter().find(|f| f.path == path).expect("main.tf");
+            let body = hcl::parse(std::str::from_utf8(&main.contents).unwrap()).unwrap();
+            (root, body)
+        })
+        .collect()
 }
 
-/// The module a `module` block calls: `./modules/hub` -> `hub`.
+/// The module a `module` block calls: `./modules/hub`, `../../modules/hub` -> `hub`.
 fn called_module(block: &Block) -> String {
     let source = string(attribute(block.body(), "source").expect("a source"));
-    source
-        .strip_prefix("./modules/")
+    let relative = source.trim_start_matches("./").trim_start_matches("../");
+    relative
+        .strip_prefix("modules/")
         .unwrap_or_else(|| panic!("unexpected source {source}"))
         .to_string()
 }
@@ -132,32 +147,33 @@ fn called_module(block: &Block) -> String {
 #[test]
 fn the_renderer_passes_the_modules_variables() {
     for (inventory, files) in rendered_trees() {
-        let main = root_main(&files);
         let mut called = BTreeSet::new();
-        for block in blocks(&main, "module") {
-            let module = called_module(block);
-            called.insert(module.clone());
-            let declared = variables(&module);
-            let passed: BTreeSet<&str> = block
-                .body()
-                .attributes()
-                .map(|a| a.key())
-                .filter(|k| !["source", "providers"].contains(k))
-                .collect();
-            for name in &passed {
-                assert!(
-                    declared.iter().any(|v| v.name == *name),
-                    "{inventory}: module {} passes `{name}`, which modules/{module}/variables.tf does not declare",
-                    label(block, 0)
-                );
-            }
-            for v in declared.iter().filter(|v| v.default.is_none()) {
-                assert!(
-                    passed.contains(v.name.as_str()),
-                    "{inventory}: module {} does not pass the required variable `{}` of modules/{module}",
-                    label(block, 0),
-                    v.name
-                );
+        for (_, main) in root_mains(&files) {
+            for block in blocks(&main, "module") {
+                let module = called_module(block);
+                called.insert(module.clone());
+                let declared = variables(&module);
+                let passed: BTreeSet<&str> = block
+                    .body()
+                    .attributes()
+                    .map(|a| a.key())
+                    .filter(|k| !["source", "providers"].contains(k))
+                    .collect();
+                for name in &passed {
+                    assert!(
+                        declared.iter().any(|v| v.name == *name),
+                        "{inventory}: module {} passes `{name}`, which modules/{module}/variables.tf does not declare",
+                        label(block, 0)
+                    );
+                }
+                for v in declared.iter().filter(|v| v.default.is_none()) {
+                    assert!(
+                        passed.contains(v.name.as_str()),
+                        "{inventory}: module {} does not pass the required variable `{}` of modules/{module}",
+                        label(block, 0),
+                        v.name
+                    );
+                }
             }
         }
         assert_eq!(
@@ -187,25 +203,33 @@ fn the_root_reads_only_outputs_the_modules_have() {
         found
     };
     for (inventory, files) in rendered_trees() {
-        let main = root_main(&files);
-        let module_of = |name: &str| {
-            blocks(&main, "module")
-                .find(|b| label(b, 0) == name)
-                .map(called_module)
-        };
         let mut read = 0;
-        for file in files.iter().filter(|f| !f.path.contains('/')) {
-            for (name, output) in reference(std::str::from_utf8(&file.contents).unwrap()) {
-                // `moved` blocks name module addresses only.
-                let Some(module) = module_of(&name) else {
-                    continue;
-                };
-                read += 1;
-                assert!(
-                    outputs(&module).iter().any(|(o, _)| *o == output),
-                    "{inventory}: {} reads module.{name}.{output}, not an output of modules/{module}",
-                    file.path
-                );
+        for (root, main) in root_mains(&files) {
+            let module_of = |name: &str| {
+                blocks(&main, "module")
+                    .find(|b| label(b, 0) == name)
+                    .map(called_module)
+            };
+            let in_root = |path: &str| match path.rsplit_once('/') {
+                Some((dir, _)) => dir == root,
+                None => root.is_empty(),
+            };
+            for file in files
+                .iter()
+                .filter(|f| in_root(&f.path) && f.path.ends_with(".tf"))
+            {
+                for (name, output) in reference(std::str::from_utf8(&file.contents).unwrap()) {
+                    // `moved` blocks name module addresses only.
+                    let Some(module) = module_of(&name) else {
+                        continue;
+                    };
+                    read += 1;
+                    assert!(
+                        outputs(&module).iter().any(|(o, _)| *o == output),
+                        "{inventory}: {} reads module.{name}.{output}, not an output of modules/{module}",
+                        file.path
+                    );
+                }
             }
         }
         assert!(read > 0, "{inventory}: no module output read");

@@ -234,6 +234,64 @@ pub(super) fn check_tag_value(v: &str) -> Result<(), String> {
     }
 }
 
+/// S3 bucket names: 3-63 of lowercase letters, digits, `.` and `-`, starting and ending with
+/// a letter or digit, no `..`.
+pub(super) fn check_bucket(v: &str) -> Result<(), String> {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok = (3..=63).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && edge(v.chars().next())
+        && edge(v.chars().last())
+        && !v.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not an S3 bucket name; allowed: 3 to 63 of a-z, 0-9, . and -, starting and ending with a letter or digit",
+            shown(v)
+        ))
+    }
+}
+
+/// Where each root's name goes in the state key.
+pub const STACK_PLACEHOLDER: &str = "{stack}";
+
+/// A state key pattern: S3's safe key characters (letters, digits, `!-_.*'()/`), `{stack}`
+/// exactly once so that no two roots share a state, no empty path segment.
+pub(super) fn check_state_key(v: &str) -> Result<(), String> {
+    let rest = v.replacen(STACK_PLACEHOLDER, "x", 1);
+    let ok = v.matches(STACK_PLACEHOLDER).count() == 1
+        && v.len() <= 1000
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!-_.*'()/".contains(&b))
+        && rest.split('/').all(|segment| !segment.is_empty());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a state key pattern; allowed: letters, digits and !-_.*'()/ with {{stack}} exactly once (each root's name goes there), no empty path segment, e.g. \"fanin/{{stack}}/terraform.tfstate\"",
+            shown(v)
+        ))
+    }
+}
+
+/// DynamoDB table names: 3-255 of letters, digits, `_`, `-` and `.`.
+pub(super) fn check_dynamodb_table(v: &str) -> Result<(), String> {
+    let ok = (3..=255).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a DynamoDB table name; allowed: 3 to 255 of letters, digits, _, - and .",
+            shown(v)
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use fields::{Choice, Choices, Count, Flag, Regions, RequiredText, Text, TextList
 use std::io::Read;
 use std::path::Path;
 
-pub use checks::{MAX_KEY_LEN, is_valid_key};
+pub use checks::{MAX_KEY_LEN, STACK_PLACEHOLDER, is_valid_key};
 pub use fields::{FieldSpec, Kind, Section};
 
 /// Inventories are a few kilobytes; refusing large files keeps memory bounded when someone
@@ -52,6 +52,28 @@ section! {
         /// The hub's "Event bus policy size" quota in its home region, in characters
         /// (default 10,240, EventBridge's default): set it when AWS has raised yours.
         bus_policy_quota: Option<Spanned<u64>> = Count,
+        /// `single` (one root, the default) or `stacks` (a root per account).
+        layout: Option<Layout> = Choice::of(),
+    }
+}
+
+/// How the generated tree is cut into roots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// One root with a provider per account and region.
+    Single,
+    /// A root ("stack") for the hub and one for each member, planned on their own.
+    Stacks,
+}
+
+impl Choices for Layout {
+    const CHOICES: &'static [(&'static str, Self)] =
+        &[("single", Layout::Single), ("stacks", Layout::Stacks)];
+    fn refusal(written: &str) -> String {
+        format!(
+            "{} is not a layout; allowed: \"single\" (one root for every account, the default) or \"stacks\" (a root for the hub and one for each member, each planned on its own)",
+            crate::diagnostics::shown(written)
+        )
     }
 }
 
@@ -171,6 +193,29 @@ impl Choices for Status {
     }
 }
 
+section! {
+    /// `backend`: where every root keeps its state, an S3 bucket (optional: without it the
+    /// tree has no backend and a `backend.tf` of the user's own is left alone).
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Backend at "backend", read as BackendAsRead {
+        /// The state bucket.
+        bucket: Spanned<String> = RequiredText(checks::check_bucket),
+        /// The bucket's region.
+        region: Spanned<String> = RequiredText(checks::check_region),
+        /// The state key, with `{stack}` where each root's name goes (`hub`,
+        /// `member-<account id>`, or `root` for the single layout).
+        key: Spanned<String> = RequiredText(checks::check_state_key),
+        /// Lock with a lock file beside the state (S3 conditional writes; default true).
+        use_lockfile: Option<bool> = Flag,
+        /// Lock with this DynamoDB table instead (or as well).
+        dynamodb_table: Option<Spanned<String>> = Text(checks::check_dynamodb_table),
+        /// The role the engine assumes to reach the state bucket.
+        role_arn: Option<Spanned<String>> = Text(checks::check_role_arn),
+        /// The AWS CLI profile the engine uses to reach the state bucket.
+        profile: Option<Spanned<String>> = Text(checks::check_profile),
+    }
+}
+
 /// A checked inventory, as written by the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inventory {
@@ -181,6 +226,7 @@ pub struct Inventory {
     pub members: Vec<Member>,
     /// In file order.
     pub tags: Vec<(Spanned<String>, Spanned<String>)>,
+    pub backend: Option<Backend>,
 }
 
 /// Every table of fields the inventory has: the top level, then each section.
@@ -191,6 +237,7 @@ pub fn sections() -> Vec<Section> {
         Hub::section(),
         Notify::section(),
         Member::section(),
+        Backend::section(),
     ]
 }
 

@@ -7,8 +7,8 @@ use super::fields::{Table, check_field, path_key, string};
 use super::rules::{Seen, SeenAccount, check_across_fields};
 use super::tree::{Node, Value};
 use super::{
-    FieldSpec, Format, Hub, Inventory, Kind, Member, Notify, SUPPORTED_VERSION, Section, Settings,
-    Spanned,
+    Backend, FieldSpec, Format, Hub, Inventory, Kind, Member, Notify, SUPPORTED_VERSION, Section,
+    Settings, Spanned,
 };
 use crate::diagnostics::{Collector, Location, named};
 use std::collections::BTreeMap;
@@ -45,6 +45,7 @@ pub(super) fn top_level() -> Section {
                 false,
                 &[" Tags on every resource fanin creates."],
             ),
+            field("backend", Kind::Section("backend"), false, &[]),
         ],
     }
 }
@@ -118,6 +119,10 @@ pub(super) fn inventory(root: &Node, format: Format, d: &mut Collector) -> Optio
         Some(node) => tags(node, d),
         None => Some(Vec::new()),
     };
+    let backend = match top.take("backend") {
+        Some(node) => backend(node, d).map(Some),
+        None => Some(None),
+    };
     top.finish(&top_level().names(), d);
 
     let (members, members_ok) = members.unwrap_or_default();
@@ -128,6 +133,7 @@ pub(super) fn inventory(root: &Node, format: Format, d: &mut Collector) -> Optio
         notify: notify?,
         members: members_ok.then_some(members)?,
         tags: tags?,
+        backend: backend?,
     })
 }
 
@@ -254,6 +260,24 @@ fn member(
         role_arn: member.role_arn.clone().flatten(),
     });
     member.complete(key)
+}
+
+fn backend(node: &Node, d: &mut Collector) -> Option<Backend> {
+    let mut t = Table::open(node, "backend", d)?;
+    let backend = Backend::read(&mut t, d);
+    one_way_to_reach(&t, d);
+    // Two runs on one unlocked state can each write it and lose the other's resources.
+    if let Some((_, node)) = t.peek("use_lockfile")
+        && node.value == Value::Bool(false)
+        && !t.has("dynamodb_table")
+    {
+        d.report(
+            &t.field("use_lockfile"),
+            node.location,
+            "the state would have no lock; allowed: use_lockfile = true (the default), or a dynamodb_table",
+        );
+    }
+    backend.complete()
 }
 
 /// `role_arn` or `profile`, never both.

@@ -2,9 +2,10 @@
 
 pub mod deploy_role;
 pub mod hcl;
+mod orchestration;
 
 use crate::generated::{self, GeneratedFile};
-use crate::model::{Access, Model, MoveRecord};
+use crate::model::{Access, Backend, Layout, Model, MoveRecord, Stack};
 use crate::modules;
 use hcl::{Block, Expr};
 
@@ -17,15 +18,12 @@ pub const AWS_PROVIDER_VERSIONS: &str = ">= 3.69.0, < 7.0.0";
 
 /// The whole tree but the manifest, sorted by path. `moves` are the renames still kept.
 pub fn render(model: &Model, moves: &[MoveRecord]) -> Vec<GeneratedFile> {
-    let mut files = vec![
-        root_file("versions.tf", &[versions()]),
-        root_file("providers.tf", &providers(model)),
-        root_file("main.tf", &modules_blocks(model)),
-        root_file("outputs.tf", &outputs(model)),
-    ];
-    let moved = moved_blocks(model, moves);
-    if !moved.is_empty() {
-        files.push(root_file("moves.tf", &moved));
+    let mut files = Vec::new();
+    for stack in &model.stacks {
+        files.extend(stack_files(model, stack, moves));
+    }
+    if model.layout == Layout::Stacks {
+        files.push(orchestration::stack_list(model));
     }
     files.push(deploy_role::readme(&model.deploy_role));
     files.extend(modules::FILES.iter().map(|(path, contents)| GeneratedFile {
@@ -34,6 +32,68 @@ pub fn render(model: &Model, moves: &[MoveRecord]) -> Vec<GeneratedFile> {
     }));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
+}
+
+/// The files of one root: versions, providers, modules and outputs; `moved` blocks of kept
+/// renames (single layout); the backend when the inventory has one; the orchestrator's
+/// stack file (stacks layout).
+fn stack_files(model: &Model, stack: &Stack, moves: &[MoveRecord]) -> Vec<GeneratedFile> {
+    let file = |name: &str, blocks: &[Block]| {
+        let path = if stack.dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", stack.dir)
+        };
+        root_file(&path, blocks)
+    };
+    let mut files = vec![
+        file("versions.tf", &[versions()]),
+        file("providers.tf", &providers(model, stack)),
+        file("main.tf", &modules_blocks(model, stack)),
+        file("outputs.tf", &outputs(stack)),
+    ];
+    if stack.hub {
+        let moved = moved_blocks(model, moves);
+        if !moved.is_empty() {
+            files.push(file("moves.tf", &moved));
+        }
+    }
+    if let Some(backend) = &model.backend {
+        files.push(file("backend.tf", &[backend_block(backend, stack)]));
+    }
+    if model.layout == Layout::Stacks {
+        files.push(file(
+            orchestration::TERRAMATE_FILE,
+            &[orchestration::terramate_stack(stack)],
+        ));
+    }
+    files
+}
+
+/// The S3 backend, written as the S3 backend documentation of Terraform and OpenTofu gives
+/// it (`assume_role` as an object, `use_lockfile` for S3-native locking, both 1.10+).
+fn backend_block(backend: &Backend, stack: &Stack) -> Block {
+    let mut s3 = Block::new("backend", &["s3"])
+        .attr("bucket", str(&backend.bucket))
+        .attr("key", str(&backend.key_for(stack)))
+        .attr("region", str(&backend.region))
+        .attr("encrypt", Expr::Bool(true));
+    if backend.use_lockfile {
+        s3 = s3.attr("use_lockfile", Expr::Bool(true));
+    }
+    if let Some(table) = &backend.dynamodb_table {
+        s3 = s3.attr("dynamodb_table", str(table));
+    }
+    if let Some(profile) = &backend.profile {
+        s3 = s3.attr("profile", str(profile));
+    }
+    if let Some(role_arn) = &backend.role_arn {
+        s3 = s3.attr(
+            "assume_role",
+            Expr::Map(vec![("role_arn".into(), str(role_arn))]),
+        );
+    }
+    Block::new("terraform", &[]).block(s3)
 }
 
 fn root_file(path: &str, blocks: &[Block]) -> GeneratedFile {
@@ -64,8 +124,8 @@ fn versions() -> Block {
         ))
 }
 
-fn providers(model: &Model) -> Vec<Block> {
-    model
+fn providers(model: &Model, stack: &Stack) -> Vec<Block> {
+    stack
         .providers
         .iter()
         .map(|p| {
@@ -107,46 +167,57 @@ fn providers_map(alias: &str) -> Expr {
     Expr::Map(vec![("aws".into(), reference(&format!("aws.{alias}")))])
 }
 
-fn modules_blocks(model: &Model) -> Vec<Block> {
+fn modules_blocks(model: &Model, stack: &Stack) -> Vec<Block> {
     let hub = &model.hub;
-    let mut blocks = vec![
-        Block::new("module", &["hub"])
-            .attr("source", str("./modules/hub"))
-            .attr("providers", providers_map(&hub.provider_alias))
-            .blank()
-            .attr("name_prefix", str(&model.name_prefix))
-            .attr("account_id", str(&hub.account_id))
-            .attr("region", str(&hub.region))
-            .attr("use_default_bus", Expr::Bool(hub.use_default_bus))
-            .attr("create_analyzer", Expr::Bool(hub.create_analyzer))
-            .attr(
-                "member_account_ids",
-                Expr::List(model.member_account_ids.iter().map(|id| str(id)).collect()),
-            )
-            .attr("topic_name", str(&hub.topic_name))
-            .attr(
-                "notification_emails",
-                Expr::List(hub.emails.iter().map(|e| str(e)).collect()),
-            )
-            .attr("encrypt_topic", Expr::Bool(hub.encrypt_topic))
-            .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues))
-            .attr(
-                "dead_letter_queue_encryption",
-                str(model.dead_letter_queue_encryption.module_value()),
-            ),
-    ];
-    for spoke in &model.spokes {
-        // hub_bus_arn comes from the hub's output, which waits for the member permissions:
-        // EventBridge checks a target on another account's bus when the target is created.
+    let source = |module: &str| str(&format!("{}modules/{module}", stack.to_root()));
+    let mut blocks = Vec::new();
+    if stack.hub {
+        blocks.push(
+            Block::new("module", &["hub"])
+                .attr("source", source("hub"))
+                .attr("providers", providers_map(&hub.provider_alias))
+                .blank()
+                .attr("name_prefix", str(&model.name_prefix))
+                .attr("account_id", str(&hub.account_id))
+                .attr("region", str(&hub.region))
+                .attr("use_default_bus", Expr::Bool(hub.use_default_bus))
+                .attr("create_analyzer", Expr::Bool(hub.create_analyzer))
+                .attr(
+                    "member_account_ids",
+                    Expr::List(model.member_account_ids.iter().map(|id| str(id)).collect()),
+                )
+                .attr("topic_name", str(&hub.topic_name))
+                .attr(
+                    "notification_emails",
+                    Expr::List(hub.emails.iter().map(|e| str(e)).collect()),
+                )
+                .attr("encrypt_topic", Expr::Bool(hub.encrypt_topic))
+                .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues))
+                .attr(
+                    "dead_letter_queue_encryption",
+                    str(model.dead_letter_queue_encryption.module_value()),
+                ),
+        );
+    }
+    // In the hub's root, hub_bus_arn comes from the hub's output, which waits for the member
+    // permissions: EventBridge checks a target on another account's bus when the target is
+    // created. A member's stack has no hub module: the ARN is computed, and the orchestrator
+    // applies the hub's stack first.
+    let hub_bus_arn = if stack.hub {
+        reference("module.hub.intake_bus_arn")
+    } else {
+        str(&hub.intake_bus_arn)
+    };
+    for spoke in &stack.spokes {
         blocks.push(
             Block::new("module", &[&spoke.module_name])
-                .attr("source", str("./modules/spoke"))
+                .attr("source", source("spoke"))
                 .attr("providers", providers_map(&spoke.provider_alias))
                 .blank()
                 .attr("name_prefix", str(&model.name_prefix))
                 .attr("account_id", str(&spoke.account_id))
                 .attr("region", str(&spoke.region))
-                .attr("hub_bus_arn", reference("module.hub.intake_bus_arn"))
+                .attr("hub_bus_arn", hub_bus_arn.clone())
                 .attr("create_analyzer", Expr::Bool(spoke.create_analyzer))
                 .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues))
                 .attr(
@@ -158,7 +229,7 @@ fn modules_blocks(model: &Model) -> Vec<Block> {
     blocks
 }
 
-fn outputs(model: &Model) -> Vec<Block> {
+fn outputs(stack: &Stack) -> Vec<Block> {
     let output = |name: &str, description: &str, value: Expr| {
         Block::new("output", &[name])
             .attr("description", str(description))
@@ -166,7 +237,7 @@ fn outputs(model: &Model) -> Vec<Block> {
     };
     let spoke_map = |attribute: &str| {
         Expr::Map(
-            model
+            stack
                 .spokes
                 .iter()
                 .map(|s| {
@@ -178,28 +249,36 @@ fn outputs(model: &Model) -> Vec<Block> {
                 .collect(),
         )
     };
-    vec![
-        output(
+    let mut blocks = Vec::new();
+    if stack.hub {
+        blocks.push(output(
             "topic_arn",
             "SNS topic that receives every account's Access Analyzer findings.",
             reference("module.hub.topic_arn"),
-        ),
-        output(
+        ));
+        blocks.push(output(
             "intake_bus_arn",
             "Event bus in the hub that member accounts forward findings to.",
             reference("module.hub.intake_bus_arn"),
-        ),
-        output(
-            "spoke_rule_arns",
-            "Forwarding rule of each spoke, by provider alias (account key and region).",
-            spoke_map("rule_arn"),
-        ),
-        output(
-            "spoke_role_arns",
-            "Role each spoke's rule uses to put events on the intake bus, by provider alias.",
-            spoke_map("role_arn"),
-        ),
-    ]
+        ));
+    }
+    // In a stack of its own, an account's aliases are its regions.
+    let by = if stack.account.is_some() {
+        "region"
+    } else {
+        "account key and region"
+    };
+    blocks.push(output(
+        "spoke_rule_arns",
+        &format!("Forwarding rule of each spoke, by provider alias ({by})."),
+        spoke_map("rule_arn"),
+    ));
+    blocks.push(output(
+        "spoke_role_arns",
+        "Role each spoke's rule uses to put events on the intake bus, by provider alias.",
+        spoke_map("role_arn"),
+    ));
+    blocks
 }
 
 /// One `moved` block per spoke of a kept rename, so that a renamed key moves the spoke's

@@ -205,3 +205,57 @@ pub fn load_toml(path: &Path) -> toml::Table {
         .parse::<toml::Table>()
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// A working directory with a copy of an example's inventory, generated once: for tests that
+/// change the inventory and regenerate.
+pub struct Workspace {
+    _dir: tempfile::TempDir,
+    pub inventory: PathBuf,
+    pub out: PathBuf,
+}
+
+impl Workspace {
+    /// `example` is the inventory's path in the repository.
+    pub fn new(example: &str) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        let inventory = dir.path().join("fanin.toml");
+        fs::copy(repo().join(example), &inventory).unwrap();
+        let out = dir.path().join("tree");
+        let ws = Workspace {
+            _dir: dir,
+            inventory,
+            out,
+        };
+        ws.generate(&[]).success();
+        ws
+    }
+
+    /// Replaces the first `from` in the inventory with `to`.
+    pub fn edit(&self, from: &str, to: &str) {
+        let text = fs::read_to_string(&self.inventory).unwrap();
+        assert!(text.contains(from), "{from:?} not in the inventory");
+        fs::write(&self.inventory, text.replacen(from, to, 1)).unwrap();
+    }
+
+    pub fn run(&self, command: &str, flags: &[&str]) -> assert_cmd::assert::Assert {
+        fanin()
+            .arg(command)
+            .arg(&self.inventory)
+            .arg("--out")
+            .arg(&self.out)
+            .args(flags)
+            .assert()
+    }
+
+    pub fn generate(&self, flags: &[&str]) -> assert_cmd::assert::Assert {
+        self.run("generate", flags)
+    }
+
+    pub fn read(&self, path: &str) -> String {
+        fs::read_to_string(self.out.join(path)).unwrap()
+    }
+
+    pub fn exists(&self, path: &str) -> bool {
+        self.out.join(path).exists()
+    }
+}
