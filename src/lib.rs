@@ -37,6 +37,8 @@ pub enum Error {
     Inventory(#[from] diagnostics::Diagnostics),
     #[error("error: {0}")]
     Output(#[from] output::OutputError),
+    #[error("error: {0}")]
+    Usage(String),
 }
 
 /// What generating `inventory` into a directory would write, and what that directory's
@@ -90,6 +92,27 @@ fn engine_memory_note(model: &model::Model) -> Option<String> {
             (configs * PROVIDER_PROCESS_MB) as f64 / 1000.0
         )
     })
+}
+
+/// The script that moves a tree's state from layout `from` to the layout the inventory at
+/// `path` asks for (`fanin state-moves`).
+pub fn state_moves(path: &Path, from: model::Layout) -> Result<String, Error> {
+    let inventory = inventory::load(path)?;
+    let after = model::build(&inventory, path)?;
+    if after.layout == from {
+        return Err(Error::Usage(
+            "the inventory already has that layout: set settings.layout to the layout to move to"
+                .into(),
+        ));
+    }
+    let mut before_inventory = inventory.clone();
+    before_inventory.settings.layout = Some(match from {
+        model::Layout::Single => inventory::Layout::Single,
+        model::Layout::Stacks => inventory::Layout::Stacks,
+    });
+    let before = model::build(&before_inventory, path)?;
+    let moves = model::layout_moves(&before, &after);
+    Ok(render::state_moves::script(&moves, from, after.layout))
 }
 
 /// Everything `generate` writes for the inventory at `path` into an empty directory.

@@ -130,7 +130,7 @@ impl Reconciling<'_> {
             Layout::Stacks => "stacks",
         };
         let message = format!(
-            "the tree was generated with layout = \"{}\" and the inventory now says \"{}\": every resource moves to another root and state, and applying the new roots as they are would create every resource again while the old state still holds it. Keep layout = \"{}\", or write the new layout and move each resource's state to its new root and address yourself before any apply",
+            "the tree was generated with layout = \"{}\" and the inventory now says \"{}\": every resource moves to another root and state, and applying the new roots as they are would create every resource again while the old state still holds it. Keep layout = \"{}\", or pull every root's state, write the new layout with --force and run the script `fanin state-moves` prints before any apply (README: \"Switching an existing tree\")",
             name(before),
             name(now),
             name(before)

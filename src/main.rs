@@ -58,6 +58,16 @@ enum Command {
         #[command(flatten)]
         changes: Changes,
     },
+    /// Print the shell script that moves a tree's state from layout FROM to the layout the
+    /// inventory now asks for, module by module (run it from the tree's directory; see the
+    /// README's "Switching layouts").
+    StateMoves {
+        /// The inventory, with the layout to move to.
+        inventory: PathBuf,
+        /// The layout the tree's state is in now.
+        #[arg(long, value_enum)]
+        from: LayoutArg,
+    },
     /// Run the engine on a copy of a tree: init -backend=false and validate in every root
     /// (each stack), then fmt -check -recursive. The tree itself is left as it is (no
     /// .terraform, no lock file).
@@ -72,6 +82,12 @@ enum Command {
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LayoutArg {
+    Single,
+    Stacks,
 }
 
 /// The inventory and the tree that generate, check and diff work on.
@@ -124,6 +140,19 @@ fn main() -> ExitCode {
         Command::Check { target } => check(&target.inventory, &target.out),
         Command::Diff { target, changes } => {
             diff(&target.inventory, &target.out, changes.options())
+        }
+        Command::StateMoves { inventory, from } => {
+            let from = match from {
+                LayoutArg::Single => fanin::model::Layout::Single,
+                LayoutArg::Stacks => fanin::model::Layout::Stacks,
+            };
+            match fanin::state_moves(&inventory, from) {
+                Ok(script) => {
+                    print!("{script}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
         }
         Command::Validate { dir, engine, jobs } => {
             validate(&dir, engine.as_deref(), jobs.map(usize::from))

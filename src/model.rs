@@ -302,6 +302,58 @@ pub struct Spoke {
     pub create_analyzer: bool,
 }
 
+/// One module whose state moves when a tree changes layout: from its address in one root to
+/// its address in another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateMove {
+    pub from_root: String,
+    pub from_module: String,
+    pub to_root: String,
+    pub to_module: String,
+}
+
+/// The module moves that take the state of `before` (one layout of an inventory) to `after`
+/// (the other): the hub module, and every spoke by its account and region. Retired accounts
+/// and regions have no module, so nothing of theirs moves.
+pub fn layout_moves(before: &Model, after: &Model) -> Vec<StateMove> {
+    let hub_root = |model: &Model| {
+        model
+            .stacks
+            .iter()
+            .find(|s| s.hub)
+            .expect("a model has the hub's root")
+            .dir
+            .clone()
+    };
+    let mut moves = vec![StateMove {
+        from_root: hub_root(before),
+        from_module: "hub".into(),
+        to_root: hub_root(after),
+        to_module: "hub".into(),
+    }];
+    for stack in &before.stacks {
+        for spoke in &stack.spokes {
+            let (to_root, to_spoke) = after
+                .stacks
+                .iter()
+                .find_map(|s| {
+                    s.spokes
+                        .iter()
+                        .find(|t| t.account_id == spoke.account_id && t.region == spoke.region)
+                        .map(|t| (s.dir.clone(), t))
+                })
+                .expect("both layouts of one inventory have the same spokes");
+            moves.push(StateMove {
+                from_root: stack.dir.clone(),
+                from_module: spoke.module_name.clone(),
+                to_root,
+                to_module: to_spoke.module_name.clone(),
+            });
+        }
+    }
+    moves
+}
+
 /// Reads, checks and resolves the inventory at `path`.
 pub fn load(path: &Path) -> Result<Model, Diagnostics> {
     let inventory = inventory::load(path)?;

@@ -376,3 +376,115 @@ fn generate_tells_a_single_root_with_many_providers_what_memory_it_needs() {
     let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
     assert!(!stderr.contains("note: the root has"), "{stderr}");
 }
+
+/// `(from, to)` of every `state mv` line of a state-moves script.
+fn moves_of(script: &str) -> Vec<(String, String)> {
+    script
+        .lines()
+        .filter(|l| l.starts_with("(cd \"$work\"") && l.contains(" state mv "))
+        .map(|l| {
+            let quoted: Vec<&str> = l.split('\'').collect();
+            let state_out = l.split("-state-out=\"$tree/").nth(1).unwrap();
+            let root = state_out.split("fanin-moved.tfstate").next().unwrap();
+            (
+                quoted[quoted.len() - 4].to_string(),
+                format!("{root}{}", quoted[quoted.len() - 2]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn state_moves_names_every_module_once_with_its_new_root_and_address() {
+    let out = common::fanin()
+        .args([
+            "state-moves",
+            "examples/stacks/fanin.toml",
+            "--from",
+            "single",
+        ])
+        .current_dir(repo())
+        .assert()
+        .success();
+    let script = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(script.starts_with("#!/bin/sh\n"), "{script}");
+    assert!(script.contains("cp 'fanin-pulled.tfstate'"), "{script}");
+    let mut moves = moves_of(&script);
+    moves.sort();
+    assert_eq!(
+        moves,
+        [
+            ("module.hub", "stacks/hub/module.hub"),
+            (
+                "module.spoke_prod_eu_west_1",
+                "stacks/member-222222222222/module.spoke_eu_west_1"
+            ),
+            (
+                "module.spoke_prod_us_east_1",
+                "stacks/member-222222222222/module.spoke_us_east_1"
+            ),
+            (
+                "module.spoke_sandbox_us_east_1",
+                "stacks/member-444444444444/module.spoke_us_east_1"
+            ),
+            (
+                "module.spoke_security_us_east_1",
+                "stacks/hub/module.spoke_us_east_1"
+            ),
+            (
+                "module.spoke_staging_eu_west_1",
+                "stacks/member-333333333333/module.spoke_eu_west_1"
+            ),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    // Every new root pushes its state, once.
+    for root in [
+        "stacks/hub",
+        "stacks/member-222222222222",
+        "stacks/member-333333333333",
+        "stacks/member-444444444444",
+    ] {
+        assert_eq!(
+            script.matches(&format!("(cd '{root}' &&")).count(),
+            1,
+            "{root}"
+        );
+    }
+
+    // The other way: every stack's pulled state into the one root.
+    let out = common::fanin()
+        .args([
+            "state-moves",
+            "examples/multi-region/fanin.toml",
+            "--from",
+            "stacks",
+        ])
+        .current_dir(repo())
+        .assert()
+        .success();
+    let script = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        script.contains("cp 'stacks/hub/fanin-pulled.tfstate'"),
+        "{script}"
+    );
+    assert!(
+        moves_of(&script).iter().all(|(_, to)| !to.contains('/')),
+        "{script}"
+    );
+    assert!(script.contains("(cd '.' &&"), "{script}");
+
+    common::fanin()
+        .args([
+            "state-moves",
+            "examples/stacks/fanin.toml",
+            "--from",
+            "stacks",
+        ])
+        .current_dir(repo())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "the inventory already has that layout",
+        ));
+}

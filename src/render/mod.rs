@@ -3,6 +3,7 @@
 pub mod deploy_role;
 pub mod hcl;
 mod orchestration;
+pub mod state_moves;
 
 use crate::generated::{self, GeneratedFile};
 use crate::model::{Access, Backend, Layout, Model, MoveRecord, Stack};

@@ -155,10 +155,7 @@ def test_00_the_state_bucket_exists_in_the_fake_aws(world):
 
 def test_01_the_hub_stack_applies_first_then_every_member_in_parallel(world):
     w = world
-    w.write_inventory(stacks_inventory_text())
-    r = w.generate()
-    assert r.rc == 0, r.describe()
-    w.expected = h.expected_from(w.text)
+    steps.regenerate(w, stacks_inventory_text())
     listed = stack_list(w)
     assert [s["path"] for s in listed] == [HUB_STACK] + [f"stacks/member-{a}" for a in (PROD, STAGING, SANDBOX)]
     assert all(s["after"] == [HUB_STACK] for s in listed[1:]), listed
