@@ -76,19 +76,19 @@ pub fn plan_generation(
     })
 }
 
-/// The engine runs one provider process per provider configuration of a root, about 470 MB
-/// each with hashicorp/aws 5.100 (`validate` of a root with 31 configurations peaked at
-/// 15.3 GB, all processes); past this many in one root, planning needs more memory than a
-/// common CI runner has.
+/// The engine runs one provider process per provider configuration of a root, about 300 MB
+/// each with hashicorp/aws 5.100 (`validate` of a root with 33 configurations peaked at
+/// 9.7 GB, all processes: BENCHMARKS.md); past this many in one root, planning needs more
+/// memory than a common CI runner has.
 const PROVIDER_CONFIGS_NOTED: usize = 10;
-const PROVIDER_PROCESS_MB: usize = 470;
+const PROVIDER_PROCESS_MB: usize = 300;
 
 fn engine_memory_note(model: &model::Model) -> Option<String> {
     let root = &model.stacks[0];
     let configs = root.providers.len();
     (model.layout == model::Layout::Single && configs >= PROVIDER_CONFIGS_NOTED).then(|| {
         format!(
-            "the root has {configs} provider configurations; the engine starts one provider process for each, about {PROVIDER_PROCESS_MB} MB with hashicorp/aws 5.x, so plan and apply need about {:.1} GB of memory. settings.layout = \"stacks\" gives the hub and each member a root of its own, planned separately",
+            "the root has {configs} provider configurations; the engine starts one provider process for each, about {PROVIDER_PROCESS_MB} MB with hashicorp/aws 5.100, so plan and apply need about {:.1} GB of memory. settings.layout = \"stacks\" gives the hub and each member a root of its own, planned separately",
             (configs * PROVIDER_PROCESS_MB) as f64 / 1000.0
         )
     })

@@ -367,7 +367,7 @@ fn generate_tells_a_single_root_with_many_providers_what_memory_it_needs() {
     let stderr = String::from_utf8_lossy(&output.get_output().stderr).into_owned();
     assert!(
         stderr.contains("note: the root has 16 provider configurations")
-            && stderr.contains("about 7.5 GB of memory")
+            && stderr.contains("about 4.8 GB of memory")
             && stderr.contains("settings.layout = \"stacks\""),
         "{stderr}"
     );
