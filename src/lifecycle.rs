@@ -125,15 +125,11 @@ impl Reconciling<'_> {
         if before == now {
             return;
         }
-        let name = |layout: Layout| match layout {
-            Layout::Single => "single",
-            Layout::Stacks => "stacks",
-        };
         let message = format!(
             "the tree was generated with layout = \"{}\" and the inventory now says \"{}\": every resource moves to another root and state, and applying the new roots as they are would create every resource again while the old state still holds it. Keep layout = \"{}\", or pull every root's state, write the new layout with --force and run the script `fanin state-moves` prints before any apply (README: \"Switching an existing tree\")",
-            name(before),
-            name(now),
-            name(before)
+            before.name(),
+            now.name(),
+            before.name()
         );
         self.forced_or_report("settings.layout", message);
     }

@@ -370,7 +370,6 @@ fn default_jobs() -> usize {
 
 fn report_validation(dir: &Path, engine: &engine::Engine, v: &engine::Validation) -> ExitCode {
     let program = engine.program.display();
-    let mut failed = false;
     let several = v.roots.len() > 1;
     for root in &v.roots {
         let place = if root.root.is_empty() {
@@ -382,7 +381,6 @@ fn report_validation(dir: &Path, engine: &engine::Engine, v: &engine::Validation
             None if several => println!("{}: init and validate passed", place.display()),
             None => {}
             Some(step) => {
-                failed = true;
                 if several {
                     eprint!("{}", root.output);
                 }
@@ -394,8 +392,9 @@ fn report_validation(dir: &Path, engine: &engine::Engine, v: &engine::Validation
             }
         }
     }
+    // fmt runs only when every root passed.
     match &v.fmt {
-        Some(step) if step.passed && !failed => {
+        Some(step) if step.passed => {
             let what = if several {
                 format!(
                     "{} roots: init and validate, and fmt -check, passed",

@@ -57,6 +57,23 @@ impl Layout {
     pub fn is_single(&self) -> bool {
         *self == Layout::Single
     }
+
+    /// As the inventory and the manifest write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Single => "single",
+            Layout::Stacks => "stacks",
+        }
+    }
+}
+
+/// The path of `file` in the root whose directory is `root` (empty: the tree itself).
+pub fn root_path(root: &str, file: &str) -> String {
+    if root.is_empty() {
+        file.to_string()
+    } else {
+        format!("{root}/{file}")
+    }
 }
 
 /// One root of the generated tree and what it holds.
@@ -109,6 +126,19 @@ pub struct Backend {
 }
 
 impl Backend {
+    /// The backend as the inventory gives it, with its default lock (a lock file).
+    fn from_inventory(b: &inventory::Backend) -> Backend {
+        Backend {
+            bucket: b.bucket.value.clone(),
+            region: b.region.value.clone(),
+            key: b.key.value.clone(),
+            use_lockfile: b.use_lockfile.unwrap_or(true),
+            dynamodb_table: b.dynamodb_table.as_ref().map(|t| t.value.clone()),
+            role_arn: b.role_arn.as_ref().map(|r| r.value.clone()),
+            profile: b.profile.as_ref().map(|p| p.value.clone()),
+        }
+    }
+
     /// The state key of `stack`.
     pub fn key_for(&self, stack: &Stack) -> String {
         self.key
@@ -154,8 +184,6 @@ pub struct Account {
     pub create_analyzer: bool,
     /// How the providers reach this account.
     pub access: Access,
-    /// The same, as the deploy role needs to know.
-    pub reach: Reach,
 }
 
 /// The account with `account_id` was called `from` and is now called `to`.
@@ -170,18 +198,18 @@ pub struct MoveRecord {
 /// The module address of the spoke of account `key` in `region`: it depends on nothing else,
 /// so adding or removing other accounts never moves a spoke.
 pub fn spoke_module_name(key: &str, region: &str) -> String {
-    format!("spoke_{}", alias_for(key, region))
+    spoke_module_for(&alias_for(key, region))
+}
+
+/// A spoke's module is named after the provider alias it uses, in every layout.
+fn spoke_module_for(alias: &str) -> String {
+    format!("spoke_{alias}")
 }
 
 impl Model {
     /// Every provider of every root.
     pub fn providers(&self) -> impl Iterator<Item = &Provider> {
         self.stacks.iter().flat_map(|s| &s.providers)
-    }
-
-    /// Every spoke of every root.
-    pub fn spokes(&self) -> impl Iterator<Item = &Spoke> {
-        self.stacks.iter().flat_map(|s| &s.spokes)
     }
 
     /// `(from, to)` module names of the `moved` blocks that kept renames need: one per region
@@ -223,6 +251,21 @@ pub enum AccountStatus {
 impl Account {
     pub fn is_hub(&self) -> bool {
         self.status == AccountStatus::Hub
+    }
+
+    /// How the providers reach this account, as the deploy role needs to know: a role of
+    /// this account with a plain name (in `partition`), another role, or no role at all.
+    pub fn reach(&self, partition: &str) -> Reach {
+        match &self.access {
+            Access::AssumeRole { role_arn, .. } => role_arn
+                .strip_prefix(&format!("arn:{partition}:iam::{}:role/", self.account_id))
+                .filter(|name| !name.contains('/'))
+                .map_or_else(
+                    || Reach::OtherRole(role_arn.clone()),
+                    |name| Reach::Role(name.to_string()),
+                ),
+            Access::Profile(_) | Access::Ambient => Reach::Credentials,
+        }
     }
 }
 
@@ -435,7 +478,12 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
         } else {
             topic_name.clone()
         },
-        deployments: role_deployments(&accounts, encrypt_topic || queue_keys, queue_keys),
+        deployments: role_deployments(
+            &accounts,
+            settings.partition,
+            encrypt_topic || queue_keys,
+            queue_keys,
+        ),
     };
 
     d.finish()?;
@@ -456,15 +504,7 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
         },
         layout,
         stacks,
-        backend: inv.backend.as_ref().map(|b| Backend {
-            bucket: b.bucket.value.clone(),
-            region: b.region.value.clone(),
-            key: b.key.value.clone(),
-            use_lockfile: b.use_lockfile.unwrap_or(true),
-            dynamodb_table: b.dynamodb_table.as_ref().map(|t| t.value.clone()),
-            role_arn: b.role_arn.as_ref().map(|r| r.value.clone()),
-            profile: b.profile.as_ref().map(|p| p.value.clone()),
-        }),
+        backend: inv.backend.as_ref().map(Backend::from_inventory),
         member_account_ids,
         tags,
         dead_letter_queues,
@@ -543,7 +583,6 @@ fn accounts(inv: &Inventory, settings: &Resolved<'_>) -> Vec<Account> {
             &hub.account_id.value,
         ),
         hub.create_analyzer.unwrap_or(settings.create_analyzer),
-        settings.partition,
     )];
     let mut members: Vec<&inventory::Member> = inv.members.iter().collect();
     members.sort_by(|a, b| a.key.value.cmp(&b.key.value));
@@ -564,7 +603,6 @@ fn accounts(inv: &Inventory, settings: &Resolved<'_>) -> Vec<Account> {
             (regions, values(&m.retired_regions)),
             settings.access(m.role_arn.as_ref(), m.profile.as_ref(), &m.account_id.value),
             m.create_analyzer.unwrap_or(settings.create_analyzer),
-            settings.partition,
         ));
     }
     accounts
@@ -578,20 +616,9 @@ fn account(
     (mut regions, mut retired_regions): (Vec<String>, Vec<String>),
     access: Access,
     create_analyzer: bool,
-    partition: &str,
 ) -> Account {
     regions.sort();
     retired_regions.sort();
-    let reach = match &access {
-        Access::AssumeRole { role_arn, .. } => role_arn
-            .strip_prefix(&format!("arn:{partition}:iam::{account_id}:role/"))
-            .filter(|name| !name.contains('/'))
-            .map_or_else(
-                || Reach::OtherRole(role_arn.clone()),
-                |name| Reach::Role(name.to_string()),
-            ),
-        Access::Profile(_) | Access::Ambient => Reach::Credentials,
-    };
     Account {
         key: key.to_string(),
         account_id: account_id.to_string(),
@@ -600,7 +627,6 @@ fn account(
         retired_regions,
         create_analyzer,
         access,
-        reach,
     }
 }
 
@@ -632,22 +658,14 @@ fn stacks(
         Layout::Single => {
             let mut root = stack_of("root", String::new(), None, true);
             for account in accounts {
-                add_account(&mut root, account, hub_region, alias_for, spoke_module_name);
+                add_account(&mut root, account, hub_region, alias_for);
             }
             vec![root]
         }
         Layout::Stacks => {
             let by_region = |_: &str, region: &str| region.replace('-', "_");
-            let module_by_region =
-                |_: &str, region: &str| format!("spoke_{}", by_region("", region));
             let mut hub = stack_of("hub", "stacks/hub".into(), Some(hub_account), true);
-            add_account(
-                &mut hub,
-                hub_account,
-                hub_region,
-                by_region,
-                module_by_region,
-            );
+            add_account(&mut hub, hub_account, hub_region, by_region);
             let mut members: Vec<&Account> = accounts[1..].iter().collect();
             members.sort_by(|a, b| a.account_id.cmp(&b.account_id));
             let mut stacks = vec![hub];
@@ -655,7 +673,7 @@ fn stacks(
                 let name = format!("member-{}", account.account_id);
                 let mut stack = stack_of(&name, format!("stacks/{name}"), Some(account), false);
                 stack.after = vec!["stacks/hub".to_string()];
-                add_account(&mut stack, account, hub_region, by_region, module_by_region);
+                add_account(&mut stack, account, hub_region, by_region);
                 stacks.push(stack);
             }
             stacks
@@ -682,7 +700,6 @@ fn add_account(
     account: &Account,
     hub_region: &str,
     alias: impl Fn(&str, &str) -> String,
-    module_name: impl Fn(&str, &str) -> String,
 ) {
     for region in account.regions.iter().chain(&account.retired_regions) {
         let home = account.is_hub() && region == hub_region;
@@ -695,7 +712,7 @@ fn add_account(
         };
         if !home && account.status != AccountStatus::Retired && account.regions.contains(region) {
             stack.spokes.push(Spoke {
-                module_name: module_name(&account.key, region),
+                module_name: spoke_module_for(&provider.alias),
                 provider_alias: provider.alias.clone(),
                 account_key: account.key.clone(),
                 account_id: account.account_id.clone(),
@@ -798,6 +815,7 @@ fn check_bus_policy_quota(
 /// the same grants together (retired ones too: their resources are destroyed with the role).
 fn role_deployments(
     accounts: &[Account],
+    partition: &str,
     hub_manages_keys: bool,
     member_manages_keys: bool,
 ) -> Vec<RoleDeployment> {
@@ -808,10 +826,11 @@ fn role_deployments(
         } else {
             member_manages_keys
         };
+        let reach = account.reach(partition);
         let same = deployments.iter_mut().find(|d| {
             !d.hub
                 && !account.is_hub()
-                && d.reach == account.reach
+                && d.reach == reach
                 && d.manages_keys == manages_keys
                 && d.creates_analyzer == account.create_analyzer
         });
@@ -820,7 +839,7 @@ fn role_deployments(
             Some(deployment) => deployment.accounts.push(entry),
             None => deployments.push(RoleDeployment {
                 hub: account.is_hub(),
-                reach: account.reach.clone(),
+                reach,
                 manages_keys,
                 creates_analyzer: account.create_analyzer,
                 accounts: vec![entry],

@@ -333,22 +333,14 @@ struct ProviderBlock {
 }
 
 /// The roots of a generated tree (the tree itself for the single layout, each stack for
-/// stacks), and the path of `file` in `root`.
+/// stacks).
 fn roots(files: &Tree) -> Vec<String> {
     fanin::engine::roots(files.keys().map(String::as_str))
 }
 
-fn in_root(root: &str, file: &str) -> String {
-    if root.is_empty() {
-        file.to_string()
-    } else {
-        format!("{root}/{file}")
-    }
-}
-
 /// The provider blocks of one root's providers.tf.
 fn provider_blocks(name: &str, root: &str, files: &Tree) -> Vec<ProviderBlock> {
-    let path = in_root(root, "providers.tf");
+    let path = fanin::model::root_path(root, "providers.tf");
     let body = parse_hcl(&path, &files[&path]);
     let mut providers = Vec::new();
     for block in body.blocks() {
@@ -441,7 +433,7 @@ fn check_root_modules(name: &str, root: &str, files: &Tree, intake_bus_arn: &str
     } else {
         "../".repeat(root.split('/').count())
     };
-    let path = in_root(root, "main.tf");
+    let path = fanin::model::root_path(root, "main.tf");
     let main = parse_hcl(&path, &files[&path]);
     let mut used = Vec::new();
     let mut hubs = 0;

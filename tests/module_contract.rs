@@ -122,11 +122,7 @@ fn root_mains(files: &[GeneratedFile]) -> Vec<(String, Body)> {
     roots
         .into_iter()
         .map(|root| {
-            let path = if root.is_empty() {
-                "main.tf".to_string()
-            } else {
-                format!("{root}/main.tf")
-            };
+            let path = fanin::model::root_path(&root, "main.tf");
             let main = files.iter().find(|f| f.path == path).expect("main.tf");
             let body = hcl::parse(std::str::from_utf8(&main.contents).unwrap()).unwrap();
             (root, body)

@@ -394,19 +394,19 @@ fn moves_of(script: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn state_moves_names_every_module_once_with_its_new_root_and_address() {
+/// What `fanin state-moves INVENTORY --from FROM` prints, run from the repository.
+fn state_moves_script(inventory: &str, from: &str) -> String {
     let out = common::fanin()
-        .args([
-            "state-moves",
-            "examples/stacks/fanin.toml",
-            "--from",
-            "single",
-        ])
+        .args(["state-moves", inventory, "--from", from])
         .current_dir(repo())
         .assert()
         .success();
-    let script = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+#[test]
+fn state_moves_names_every_module_once_with_its_new_root_and_address() {
+    let script = state_moves_script("examples/stacks/fanin.toml", "single");
     assert!(script.starts_with("#!/bin/sh\n"), "{script}");
     assert!(script.contains("cp 'fanin-pulled.tfstate'"), "{script}");
     let mut moves = moves_of(&script);
@@ -453,17 +453,7 @@ fn state_moves_names_every_module_once_with_its_new_root_and_address() {
     }
 
     // The other way: every stack's pulled state into the one root.
-    let out = common::fanin()
-        .args([
-            "state-moves",
-            "examples/multi-region/fanin.toml",
-            "--from",
-            "stacks",
-        ])
-        .current_dir(repo())
-        .assert()
-        .success();
-    let script = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let script = state_moves_script("examples/multi-region/fanin.toml", "stacks");
     assert!(
         script.contains("cp 'stacks/hub/fanin-pulled.tfstate'"),
         "{script}"

@@ -375,7 +375,7 @@ impl<'a> Table<'a> {
     }
 
     pub(super) fn has(&self, key: &str) -> bool {
-        self.entries.iter().any(|(k, _)| k.name == key)
+        self.peek(key).is_some()
     }
 
     /// The node written for `key`, without taking it.

@@ -6,7 +6,7 @@ mod orchestration;
 pub mod state_moves;
 
 use crate::generated::{self, GeneratedFile};
-use crate::model::{Access, Backend, Layout, Model, MoveRecord, Stack};
+use crate::model::{Access, Backend, Layout, Model, MoveRecord, Stack, root_path};
 use crate::modules;
 use hcl::{Block, Expr};
 
@@ -39,14 +39,7 @@ pub fn render(model: &Model, moves: &[MoveRecord]) -> Vec<GeneratedFile> {
 /// renames (single layout); the backend when the inventory has one; the orchestrator's
 /// stack file (stacks layout).
 fn stack_files(model: &Model, stack: &Stack, moves: &[MoveRecord]) -> Vec<GeneratedFile> {
-    let file = |name: &str, blocks: &[Block]| {
-        let path = if stack.dir.is_empty() {
-            name.to_string()
-        } else {
-            format!("{}/{name}", stack.dir)
-        };
-        root_file(&path, blocks)
-    };
+    let file = |name: &str, blocks: &[Block]| root_file(&root_path(&stack.dir, name), blocks);
     let mut files = vec![
         file("versions.tf", &[versions()]),
         file("providers.tf", &providers(model, stack)),

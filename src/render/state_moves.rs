@@ -3,23 +3,7 @@
 //! `state mv` on local copies of the states (nothing reaches AWS), then pushes each new
 //! root's state to its backend.
 
-use crate::model::{Layout, StateMove};
-
-fn layout_name(layout: Layout) -> &'static str {
-    match layout {
-        Layout::Single => "single",
-        Layout::Stacks => "stacks",
-    }
-}
-
-/// `root/file`, or `file` for the tree's own root.
-fn in_root(root: &str, file: &str) -> String {
-    if root.is_empty() {
-        file.to_string()
-    } else {
-        format!("{root}/{file}")
-    }
-}
+use crate::model::{Layout, StateMove, root_path};
 
 /// The pulled state every root of the old layout must hold when the script runs.
 pub const PULLED: &str = "fanin-pulled.tfstate";
@@ -34,7 +18,7 @@ pub fn script(moves: &[StateMove], from: Layout, to: Layout) -> String {
     let mut to_roots: Vec<&str> = moves.iter().map(|m| m.to_root.as_str()).collect();
     to_roots.sort();
     to_roots.dedup();
-    let (from, to) = (layout_name(from), layout_name(to));
+    let (from, to) = (from.name(), to.name());
     let mut s = format!(
         "#!/bin/sh
 # Moves the state of this tree from layout \"{from}\" to \"{to}\", module by module. Printed by
@@ -56,7 +40,7 @@ trap 'rm -rf \"$work\"' EXIT
     for (i, root) in from_roots.iter().enumerate() {
         s.push_str(&format!(
             "cp '{}' \"$work/from-{i}.tfstate\"\n",
-            in_root(root, PULLED)
+            root_path(root, PULLED)
         ));
     }
     s.push_str(
@@ -69,7 +53,7 @@ trap 'rm -rf \"$work\"' EXIT
             .expect("listed above");
         s.push_str(&format!(
             "(cd \"$work\" && TF_DATA_DIR=\"$work/.data\" \"$engine\" state mv -backup=- -backup-out=- -state=from-{i}.tfstate -state-out=\"$tree/{}\" 'module.{}' 'module.{}')\n",
-            in_root(&m.to_root, MOVED),
+            root_path(&m.to_root, MOVED),
             m.from_module,
             m.to_module
         ));
