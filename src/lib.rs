@@ -54,6 +54,9 @@ pub struct Generation {
     pub forced: Vec<String>,
     /// What the user should know about the tree before running the engine on it.
     pub notes: Vec<String>,
+    /// The hub's intake buses and how full each policy is, of `bus_policy_quota` characters.
+    pub intake_buses: Vec<model::IntakeBus>,
+    pub bus_policy_quota: usize,
 }
 
 /// Everything `generate` would write for the inventory into `out`, given what is there now.
@@ -62,8 +65,13 @@ pub fn plan_generation(
     out: &Path,
     options: lifecycle::Options,
 ) -> Result<Generation, Error> {
-    let model = model::load(inventory)?;
     let previous = output::read_manifest(out)?;
+    // Members keep the intake bus the tree gave them.
+    let earlier = previous
+        .as_ref()
+        .map(manifest::Manifest::earlier_buses)
+        .unwrap_or_default();
+    let model = model::load_after(inventory, &earlier)?;
     let outcome = lifecycle::reconcile(&model, previous.as_ref(), options, inventory)?;
     let files = tree(&model, &outcome.moves);
     let changes = output::plan(out, &files, previous.as_ref())?;
@@ -73,6 +81,8 @@ pub fn plan_generation(
         changes,
         forced: outcome.forced,
         notes: engine_memory_note(&model).into_iter().collect(),
+        intake_buses: model.intake_buses,
+        bus_policy_quota: model.bus_policy_quota,
     })
 }
 

@@ -250,6 +250,9 @@ fn generate(inventory: &Path, out: &Path, options: Options) -> ExitCode {
                 report.deleted.len(),
                 report.unchanged
             );
+            for bus in &generation.intake_buses {
+                println!("{}", bus_fill(bus, generation.bus_policy_quota));
+            }
             for note in &generation.notes {
                 eprintln!("note: {note}");
             }
@@ -257,6 +260,20 @@ fn generate(inventory: &Path, out: &Path, options: Options) -> ExitCode {
         }
         Err(e) => fail(format!("error: {e}\nnothing was changed")),
     }
+}
+
+/// How full an intake bus's policy is: members past the quota go to another bus.
+fn bus_fill(bus: &fanin::model::IntakeBus, quota: usize) -> String {
+    let members = match bus.members.len() {
+        1 => "1 member".to_string(),
+        n => format!("{n} members"),
+    };
+    format!(
+        "intake bus {}: {members}, policy {} of {quota} characters ({}%)",
+        bus.name,
+        bus.policy_len,
+        bus.policy_len * 100 / quota.max(1)
+    )
 }
 
 fn check(inventory: &Path, out: &Path) -> ExitCode {

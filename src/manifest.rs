@@ -42,6 +42,10 @@ pub struct AccountRecord {
     pub regions: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired_regions: Vec<String>,
+    /// The intake bus an active member forwards to, when not the first: it keeps it on the
+    /// next generation. Absent: the first bus (as before there were several).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intake_bus: Option<u32>,
 }
 
 /// The model's layout, recorded as is.
@@ -49,6 +53,8 @@ pub use crate::model::Layout;
 
 /// The model's account status, recorded as is.
 pub use crate::model::AccountStatus;
+
+use crate::model::EarlierBuses;
 
 /// The renames the model keeps, recorded as they are.
 pub use crate::model::MoveRecord;
@@ -64,6 +70,15 @@ impl Manifest {
     pub fn to_text(&self) -> String {
         let body = toml::to_string(self).expect("the manifest always serializes");
         format!("{}\n\n{body}", crate::generated::MANIFEST)
+    }
+
+    /// The bus each active member was on: the first unless recorded otherwise.
+    pub fn earlier_buses(&self) -> EarlierBuses {
+        self.accounts
+            .iter()
+            .filter(|(_, a)| a.status == AccountStatus::Active)
+            .map(|(id, a)| (id.clone(), a.intake_bus.unwrap_or(1)))
+            .collect()
     }
 
     pub fn parse(text: &str) -> Result<Manifest, String> {
@@ -96,6 +111,7 @@ pub fn record(
                     status: a.status,
                     regions: a.regions.clone(),
                     retired_regions: a.retired_regions.clone(),
+                    intake_bus: a.intake_bus.filter(|n| *n != 1),
                 },
             )
         })
@@ -137,6 +153,7 @@ mod tests {
                     status: AccountStatus::Active,
                     regions: vec!["eu-west-1".into()],
                     retired_regions: vec![],
+                    intake_bus: Some(2),
                 },
             )]),
             moves: vec![MoveRecord {

@@ -3,7 +3,7 @@
 //! the model and never looks at the inventory again.
 
 use crate::diagnostics::{Collector, Diagnostics};
-use crate::inventory::{self, DeadLetterQueueEncryption, IntakeBus, Inventory, Status};
+use crate::inventory::{self, DeadLetterQueueEncryption, Inventory, Status};
 use crate::regions;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,9 +11,9 @@ use std::path::Path;
 pub const DEFAULT_NAME_PREFIX: &str = "fanin";
 pub const DEFAULT_HUB_NAME: &str = "hub";
 
-/// EventBridge's default quota for an event bus resource policy, in characters ("Event bus
-/// policy size", adjustable: EventBridge user guide, "Amazon EventBridge quotas").
-pub const BUS_POLICY_QUOTA: usize = 10_240;
+mod buses;
+
+pub use buses::{BUS_POLICY_QUOTA, EarlierBuses, IntakeBus, QUEUE_POLICY_LIMIT, bus_policy};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Model {
@@ -26,8 +26,11 @@ pub struct Model {
     pub stacks: Vec<Stack>,
     /// Where every root keeps its state, when the inventory says.
     pub backend: Option<Backend>,
-    /// Member account ids allowed to put events on the intake bus, sorted.
-    pub member_account_ids: Vec<String>,
+    /// The hub's intake buses by number, the first always there: each admits the active
+    /// members assigned to it, and its policy fits `bus_policy_quota`.
+    pub intake_buses: Vec<IntakeBus>,
+    /// The hub's "Event bus policy size" quota, in characters.
+    pub bus_policy_quota: usize,
     /// `default_tags` of every provider, sorted by key.
     pub tags: BTreeMap<String, String>,
     /// Every cross-account target (and the hub's topic targets) parks what it cannot
@@ -184,6 +187,9 @@ pub struct Account {
     pub create_analyzer: bool,
     /// How the providers reach this account.
     pub access: Access,
+    /// The intake bus an active member forwards to (`Model::intake_buses`); none for the hub
+    /// and retired members.
+    pub intake_bus: Option<u32>,
 }
 
 /// The account with `account_id` was called `from` and is now called `to`.
@@ -287,7 +293,6 @@ pub struct Hub {
     pub region: String,
     pub provider_alias: String,
     pub use_default_bus: bool,
-    pub intake_bus_arn: String,
     pub topic_name: String,
     /// Sorted.
     pub emails: Vec<String>,
@@ -343,6 +348,8 @@ pub struct Spoke {
     pub account_id: String,
     pub region: String,
     pub create_analyzer: bool,
+    /// The number and ARN of the intake bus it forwards to.
+    pub intake_bus: (u32, String),
 }
 
 /// One module whose state moves when a tree changes layout: from its address in one root to
@@ -397,10 +404,16 @@ pub fn layout_moves(before: &Model, after: &Model) -> Vec<StateMove> {
     moves
 }
 
-/// Reads, checks and resolves the inventory at `path`.
+/// Reads, checks and resolves the inventory at `path` for a new tree.
 pub fn load(path: &Path) -> Result<Model, Diagnostics> {
+    load_after(path, &EarlierBuses::new())
+}
+
+/// Reads, checks and resolves the inventory at `path` for a tree whose members were on
+/// `earlier` buses (from its manifest).
+pub fn load_after(path: &Path, earlier: &EarlierBuses) -> Result<Model, Diagnostics> {
     let inventory = inventory::load(path)?;
-    build(&inventory, path)
+    build_after(&inventory, path, earlier)
 }
 
 /// A provider alias: the account key and the region, so that it depends on nothing else and
@@ -409,18 +422,37 @@ pub fn alias_for(account_key: &str, region: &str) -> String {
     format!("{account_key}_{}", region.replace('-', "_"))
 }
 
-/// Resolves a checked inventory: settings, then accounts, then their providers and spokes,
-/// then the checks only the resolved names allow (aliases, the bus policy quota).
+/// Resolves a checked inventory for a new tree.
 pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
+    build_after(inv, path, &EarlierBuses::new())
+}
+
+/// Resolves a checked inventory: settings, then accounts and their intake buses (members keep
+/// their `earlier` bus), then their providers and spokes, then the checks only the resolved
+/// names allow (aliases, the policy sizes).
+pub fn build_after(
+    inv: &Inventory,
+    path: &Path,
+    earlier: &EarlierBuses,
+) -> Result<Model, Diagnostics> {
     let mut d = Collector::new(path);
     let settings = Resolved::settings(inv);
-    let accounts = accounts(inv, &settings);
+    let mut accounts = accounts(inv, &settings);
+    let use_default_bus = inv.hub.intake_bus == Some(inventory::IntakeBus::Default);
+    let (intake_buses, bus_policy_quota) =
+        intake_buses(inv, &settings, &mut accounts, earlier, &mut d);
     let hub_account = &accounts[0];
     let layout = match inv.settings.layout {
         Some(inventory::Layout::Stacks) => Layout::Stacks,
         Some(inventory::Layout::Single) | None => Layout::Single,
     };
-    let stacks = stacks(layout, &accounts, &inv.hub.region.value, &settings);
+    let stacks = stacks(
+        layout,
+        &accounts,
+        &intake_buses,
+        &inv.hub.region.value,
+        &settings,
+    );
     let hub_alias = stacks[0].providers[0].alias.clone();
     for stack in &stacks {
         check_aliases(
@@ -430,23 +462,6 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
             &mut d,
         );
     }
-
-    let use_default_bus = inv.hub.intake_bus == Some(IntakeBus::Default);
-    let intake_bus_arn = format!(
-        "arn:{}:events:{}:{}:event-bus/{}",
-        settings.partition,
-        inv.hub.region.value,
-        hub_account.account_id,
-        intake_bus_name(&settings.name_prefix, use_default_bus)
-    );
-    let member_account_ids = member_account_ids(&accounts);
-    check_bus_policy_quota(
-        settings.partition,
-        &intake_bus_arn,
-        &member_account_ids,
-        inv.settings.bus_policy_quota.as_ref(),
-        &mut d,
-    );
 
     let mut emails: Vec<String> = inv.notify.emails.iter().map(|e| e.value.clone()).collect();
     emails.sort();
@@ -496,7 +511,6 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
             region: inv.hub.region.value.clone(),
             provider_alias: hub_alias,
             use_default_bus,
-            intake_bus_arn,
             topic_name,
             emails,
             create_analyzer: hub_account.create_analyzer,
@@ -505,7 +519,8 @@ pub fn build(inv: &Inventory, path: &Path) -> Result<Model, Diagnostics> {
         layout,
         stacks,
         backend: inv.backend.as_ref().map(Backend::from_inventory),
-        member_account_ids,
+        intake_buses,
+        bus_policy_quota,
         tags,
         dead_letter_queues,
         dead_letter_queue_encryption,
@@ -627,6 +642,7 @@ fn account(
         retired_regions,
         create_analyzer,
         access,
+        intake_bus: None,
     }
 }
 
@@ -637,10 +653,18 @@ fn account(
 fn stacks(
     layout: Layout,
     accounts: &[Account],
+    intake_buses: &[IntakeBus],
     hub_region: &str,
     settings: &Resolved<'_>,
 ) -> Vec<Stack> {
     let hub_account = &accounts[0];
+    let bus_arns: BTreeMap<u32, &str> = intake_buses
+        .iter()
+        .map(|b| (b.number, b.arn.as_str()))
+        .collect();
+    let place = |stack: &mut Stack, account: &Account, alias: &dyn Fn(&str, &str) -> String| {
+        add_account(stack, account, hub_region, &bus_arns, alias);
+    };
     let stack_of = |name: &str, dir: String, account: Option<&Account>, hub: bool| Stack {
         id: format!(
             "fanin-{}-{}-{name}",
@@ -658,14 +682,14 @@ fn stacks(
         Layout::Single => {
             let mut root = stack_of("root", String::new(), None, true);
             for account in accounts {
-                add_account(&mut root, account, hub_region, alias_for);
+                place(&mut root, account, &alias_for);
             }
             vec![root]
         }
         Layout::Stacks => {
             let by_region = |_: &str, region: &str| region.replace('-', "_");
             let mut hub = stack_of("hub", "stacks/hub".into(), Some(hub_account), true);
-            add_account(&mut hub, hub_account, hub_region, by_region);
+            place(&mut hub, hub_account, &by_region);
             let mut members: Vec<&Account> = accounts[1..].iter().collect();
             members.sort_by(|a, b| a.account_id.cmp(&b.account_id));
             let mut stacks = vec![hub];
@@ -673,7 +697,7 @@ fn stacks(
                 let name = format!("member-{}", account.account_id);
                 let mut stack = stack_of(&name, format!("stacks/{name}"), Some(account), false);
                 stack.after = vec!["stacks/hub".to_string()];
-                add_account(&mut stack, account, hub_region, by_region);
+                place(&mut stack, account, &by_region);
                 stacks.push(stack);
             }
             stacks
@@ -699,7 +723,8 @@ fn add_account(
     stack: &mut Stack,
     account: &Account,
     hub_region: &str,
-    alias: impl Fn(&str, &str) -> String,
+    bus_arns: &BTreeMap<u32, &str>,
+    alias: &dyn Fn(&str, &str) -> String,
 ) {
     for region in account.regions.iter().chain(&account.retired_regions) {
         let home = account.is_hub() && region == hub_region;
@@ -718,6 +743,7 @@ fn add_account(
                 account_id: account.account_id.clone(),
                 region: region.clone(),
                 create_analyzer: account.create_analyzer,
+                intake_bus: spoke_bus(account, bus_arns),
             });
         }
         if home {
@@ -726,6 +752,14 @@ fn add_account(
             stack.providers.push(provider);
         }
     }
+}
+
+/// The bus a member's spokes forward to; the hub's own spokes forward to bus 1. Without
+/// buses (the quota was refused, and the model is not returned) any value does.
+fn spoke_bus(account: &Account, bus_arns: &BTreeMap<u32, &str>) -> (u32, String) {
+    let number = account.intake_bus.unwrap_or(1);
+    let arn = bus_arns.get(&number).copied().unwrap_or_default();
+    (number, arn.to_string())
 }
 
 /// Keys and regions are checked separately, so in theory two (key, region) pairs could spell
@@ -759,56 +793,87 @@ fn check_aliases(
     }
 }
 
-/// Only active members may put events on the intake bus: retiring a member removes its
-/// permission together with its spokes. Sorted.
-fn member_account_ids(accounts: &[Account]) -> Vec<String> {
-    let mut ids: Vec<String> = accounts
-        .iter()
-        .filter(|a| a.status == AccountStatus::Active)
-        .map(|a| a.account_id.clone())
-        .collect();
-    ids.sort();
-    ids
-}
-
-/// The one intake bus policy lists every active member: it must fit the hub's quota, the
-/// default or the raised one the inventory gives.
-fn check_bus_policy_quota(
-    partition: &str,
-    intake_bus_arn: &str,
-    member_account_ids: &[String],
-    raised: Option<&inventory::Spanned<u64>>,
+/// The intake buses and the quota they fit: only active members may put events on them
+/// (retiring a member removes its permission together with its spokes). Each member keeps its
+/// `earlier` bus; the others fill the buses with room. Sets every active member's
+/// `intake_bus`.
+fn intake_buses(
+    inv: &Inventory,
+    settings: &Resolved<'_>,
+    accounts: &mut [Account],
+    earlier: &EarlierBuses,
     d: &mut Collector,
-) {
+) -> (Vec<IntakeBus>, usize) {
+    let raised = inv.settings.bus_policy_quota.as_ref();
     let quota = raised.map_or(BUS_POLICY_QUOTA, |q| {
         usize::try_from(q.value).unwrap_or(usize::MAX)
     });
-    let policy_len = bus_policy_len(partition, intake_bus_arn, member_account_ids);
-    // Without members the hub module writes no policy at all.
-    if member_account_ids.is_empty() || policy_len <= quota {
-        return;
+    let hub = buses::Buses {
+        partition: settings.partition,
+        region: &inv.hub.region.value,
+        account_id: &inv.hub.account_id.value,
+        name_prefix: &settings.name_prefix,
+        use_default_bus: inv.hub.intake_bus == Some(inventory::IntakeBus::Default),
+    };
+    let mut members: Vec<&str> = accounts
+        .iter()
+        .filter(|a| a.status == AccountStatus::Active)
+        .map(|a| a.account_id.as_str())
+        .collect();
+    members.sort_unstable();
+    let member_count = members.len();
+    let buses = match hub.assign(&members, earlier, quota) {
+        Ok(buses) => buses,
+        Err(problems) => {
+            let (field, location, whose) = match raised {
+                Some(q) => ("settings.bus_policy_quota", q.location, "the hub's quota"),
+                None => ("members", None, "EventBridge's default quota"),
+            };
+            for problem in problems {
+                d.report(field, location, overflow_message(&problem, whose, quota));
+            }
+            return (Vec::new(), quota);
+        }
+    };
+    let bus_of: BTreeMap<&str, u32> = buses
+        .iter()
+        .flat_map(|b| b.members.iter().map(|id| (id.as_str(), b.number)))
+        .collect();
+    for account in accounts.iter_mut() {
+        account.intake_bus = bus_of.get(account.account_id.as_str()).copied();
     }
-    let fit = members_that_fit(partition, intake_bus_arn, quota);
-    let (field, location, whose) = match raised {
-        Some(q) => ("settings.bus_policy_quota", q.location, "the hub's quota"),
-        None => ("members", None, "EventBridge's default quota"),
-    };
-    let advice = match raised {
-        Some(_) => {
-            "keep at most that many active members per hub, or ask AWS to raise the hub's \"Event bus policy size\" quota further and set settings.bus_policy_quota to it"
-        }
-        None => {
-            "keep at most that many active members per hub, or ask AWS to raise the hub's \"Event bus policy size\" quota (Service Quotas, EventBridge, in the hub's home region) and set settings.bus_policy_quota to it"
-        }
-    };
-    d.report(
-        field,
-        location,
-        format!(
-            "{} members need an intake bus policy of {policy_len} characters, over {whose} of {quota}; at most {fit} members fit in one intake bus, and fanin gives a hub one intake bus: {advice}",
-            member_account_ids.len()
+    let dead_letter_policy_len = hub.dead_letter_policy(&buses).len();
+    if inv.settings.dead_letter_queues.unwrap_or(true)
+        && dead_letter_policy_len > QUEUE_POLICY_LIMIT
+    {
+        d.report(
+            "members",
+            None,
+            format!(
+                "{} members need {} intake buses under {whose} of {quota} characters, and the hub's dead-letter queue policy, which names every bus's finding rule, would be {dead_letter_policy_len} bytes, over SQS's limit of {QUEUE_POLICY_LIMIT}: ask AWS to raise the hub's \"Event bus policy size\" quota and set settings.bus_policy_quota to it, so that fewer buses are needed",
+                member_count,
+                buses.len(),
+                whose = if raised.is_some() { "the hub's quota" } else { "EventBridge's default quota" },
+            ),
+        );
+    }
+    (buses, quota)
+}
+
+/// What to do when members cannot be given buses within the quota.
+fn overflow_message(problem: &buses::Overflow, whose: &str, quota: usize) -> String {
+    match problem {
+        buses::Overflow::QuotaBelowOneMember { needed } => format!(
+            "an intake bus policy naming one member takes {needed} characters, over {whose} of {quota}: set settings.bus_policy_quota to the hub's \"Event bus policy size\" quota (EventBridge's default is {BUS_POLICY_QUOTA})"
         ),
-    );
+        buses::Overflow::BusOverQuota {
+            bus,
+            members,
+            policy_len,
+        } => format!(
+            "the intake bus {bus} admits {members} members, whose policy takes {policy_len} characters, over {whose} of {quota}; members keep their bus from one generation to the next (moving one would replace its targets), so the quota must allow the policy: set settings.bus_policy_quota to at least {policy_len} (the hub's \"Event bus policy size\" quota, raised by AWS if needed), or retire members of {bus}"
+        ),
+    }
 }
 
 /// Accounts grouped by the deploy role's parameters: the hub alone, then members that need
@@ -849,43 +914,6 @@ fn role_deployments(
     deployments
 }
 
-/// The name the hub module gives the intake bus (modules/hub/main.tf, `local.intake_bus_name`).
-fn intake_bus_name(name_prefix: &str, use_default_bus: bool) -> String {
-    if use_default_bus {
-        "default".to_string()
-    } else {
-        format!("{name_prefix}-intake")
-    }
-}
-
-/// The intake bus policy as modules/hub/main.tf writes it (`aws_cloudwatch_event_bus_policy`,
-/// `jsonencode` output: no spaces), with `members` in its principal array. tests/
-/// module_contract.rs compares it with the module's expression.
-pub fn bus_policy(partition: &str, bus_arn: &str, members: &[String]) -> String {
-    let principals: Vec<String> = members
-        .iter()
-        .map(|id| format!(r#""arn:{partition}:iam::{id}:root""#))
-        .collect();
-    format!(
-        r#"{{"Statement":[{{"Action":"events:PutEvents","Effect":"Allow","Principal":{{"AWS":[{}]}},"Resource":"{bus_arn}","Sid":"MemberAccountsPutEvents"}}],"Version":"2012-10-17"}}"#,
-        principals.join(",")
-    )
-}
-
-/// Length of the whole bus policy for these members.
-fn bus_policy_len(partition: &str, bus_arn: &str, members: &[String]) -> usize {
-    bus_policy(partition, bus_arn, members).len()
-}
-
-/// How many members one bus policy of at most `quota` characters can list.
-fn members_that_fit(partition: &str, bus_arn: &str, quota: usize) -> usize {
-    // Every principal has the same length (account ids are all 12 digits), plus a comma
-    // between two of them.
-    let envelope = bus_policy_len(partition, bus_arn, &[]);
-    let one = bus_policy_len(partition, bus_arn, &["000000000000".to_string()]) - envelope;
-    (quota.saturating_sub(envelope) + 1) / (one + 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -894,41 +922,5 @@ mod tests {
     fn aliases_join_key_and_region() {
         assert_eq!(alias_for("prod", "us-east-1"), "prod_us_east_1");
         assert_eq!(alias_for("prod-eu", "eu-west-1"), "prod-eu_eu_west_1");
-    }
-
-    #[test]
-    fn policy_length_counts_commas_between_principals() {
-        let arn = "arn:aws:events:us-east-1:111111111111:event-bus/fanin-intake";
-        let none = bus_policy_len("aws", arn, &[]);
-        let one = bus_policy_len("aws", arn, &["222222222222".into()]);
-        let two = bus_policy_len("aws", arn, &["222222222222".into(), "333333333333".into()]);
-        let principal = r#""arn:aws:iam::222222222222:root""#.len();
-        assert_eq!(one - none, principal);
-        assert_eq!(two - one, principal + 1);
-        let fit = members_that_fit("aws", arn, BUS_POLICY_QUOTA);
-        let ids: Vec<String> = (0..fit).map(|i| format!("{i:012}")).collect();
-        assert!(bus_policy_len("aws", arn, &ids) <= BUS_POLICY_QUOTA);
-        let ids: Vec<String> = (0..=fit).map(|i| format!("{i:012}")).collect();
-        assert!(bus_policy_len("aws", arn, &ids) > BUS_POLICY_QUOTA);
-    }
-
-    #[test]
-    fn bus_policy_is_the_json_the_hub_module_writes() {
-        let arn = "arn:aws:events:us-east-1:111111111111:event-bus/fanin-intake";
-        let policy: serde_json::Value =
-            serde_json::from_str(&bus_policy("aws", arn, &["222222222222".into()])).unwrap();
-        assert_eq!(
-            policy,
-            serde_json::json!({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Sid": "MemberAccountsPutEvents",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": ["arn:aws:iam::222222222222:root"]},
-                    "Action": "events:PutEvents",
-                    "Resource": arn,
-                }],
-            })
-        );
     }
 }

@@ -416,7 +416,7 @@ fn every_spoke_uses_a_declared_alias_and_the_hub_intake_bus() {
         let model = fanin::model::load(&example.join("fanin.toml")).unwrap();
         let mut hubs = 0;
         for root in roots(&files) {
-            hubs += check_root_modules(&name, &root, &files, &model.hub.intake_bus_arn);
+            hubs += check_root_modules(&name, &root, &files, &model.intake_buses[0].arn);
         }
         assert_eq!(hubs, 1, "{name}: exactly one hub module in the tree");
     }

@@ -793,7 +793,8 @@ enum Breakage {
     Status(usize, String),
     IntakeBus(String),
     NoMembers,
-    TooManyMembers(usize),
+    /// A bus policy quota too small for one member's policy (with one active member added).
+    QuotaBelowOneMember(i64),
 }
 
 /// A TOML-ish field path as the diagnostics print it (mirrors the README's examples).
@@ -1130,14 +1131,12 @@ impl Breakage {
                 doc.insert("members".into(), Value::Table(Table::new()));
                 "members".into()
             }
-            Breakage::TooManyMembers(n) => {
-                let members = table(doc, "members")?;
-                for i in 0..*n {
-                    let mut t = Table::new();
-                    t.insert("account_id".into(), s(&format!("9{i:011}")));
-                    members.insert(format!("bulk{i}"), Value::Table(t));
-                }
-                "members".into()
+            Breakage::QuotaBelowOneMember(quota) => {
+                let mut t = Table::new();
+                t.insert("account_id".into(), s("900000000000"));
+                table(doc, "members")?.insert("bulk0".into(), Value::Table(t));
+                table(doc, "settings")?.insert("bus_policy_quota".into(), Value::Integer(*quota));
+                "settings.bus_policy_quota".into()
             }
         };
         Some(field)
@@ -1396,7 +1395,7 @@ fn breakage() -> BoxedStrategy<Breakage> {
         .prop_filter("a valid bus", |b| b != "default" && b != "dedicated")
         .prop_map(Breakage::IntakeBus),
         Just(Breakage::NoMembers),
-        (400usize..450).prop_map(Breakage::TooManyMembers),
+        (1i64..200).prop_map(Breakage::QuotaBelowOneMember),
     ]
     .boxed()
 }

@@ -1287,35 +1287,30 @@ fn build(inv: &Inventory) -> Result<fanin::model::Model, Diagnostics> {
     fanin::model::build(inv, Path::new(FILE))
 }
 
-#[test]
-fn rejects_bus_policy_over_the_eventbridge_quota_saying_how_many_members_fit() {
-    let d = build(&with_members(400)).expect_err("400 members exceed the bus policy quota");
-    let d = one(d.0, "400 members");
-    assert_eq!(d.field, "members", "{d}");
-    assert!(
-        d.message
-            .contains("400 members need an intake bus policy of "),
-        "{d}"
-    );
-    assert!(
-        d.message
-            .contains("over EventBridge's default quota of 10240"),
-        "{d}"
-    );
-    // What to do about it names the setting that takes a raised quota.
-    assert!(d.message.contains("set settings.bus_policy_quota"), "{d}");
-    let fit = members_that_fit(&d);
-    // One principal ARN and a comma per member in one statement: about 300.
-    assert!((250..350).contains(&fit), "{fit} members fit? {d}");
+/// Members per intake bus, in bus order.
+fn bus_sizes(model: &fanin::model::Model) -> Vec<usize> {
+    model.intake_buses.iter().map(|b| b.members.len()).collect()
+}
 
-    build(&with_members(fit)).unwrap_or_else(|d| panic!("{fit} members should fit:\n{d}"));
-    let over = build(&with_members(fit + 1)).expect_err("one more member is over the quota");
-    assert!(
-        over.0[0]
-            .message
-            .contains(&format!("at most {fit} members fit")),
-        "{over}"
-    );
+#[test]
+fn members_past_one_bus_policy_go_to_a_second_bus() {
+    let model = build(&with_members(400)).expect("400 members fit in two buses");
+    let sizes = bus_sizes(&model);
+    // One principal ARN and a comma per member in one statement: about 300 per bus.
+    assert_eq!(sizes.len(), 2, "{sizes:?}");
+    assert!((250..350).contains(&sizes[0]), "{sizes:?}");
+    assert_eq!(sizes.iter().sum::<usize>(), 400);
+    let fit = sizes[0];
+    for bus in &model.intake_buses {
+        assert!(
+            bus.policy_len <= fanin::model::BUS_POLICY_QUOTA,
+            "{}",
+            bus.name
+        );
+    }
+    assert_eq!(bus_sizes(&build(&with_members(fit)).unwrap()), [fit]);
+    assert_eq!(bus_sizes(&build(&with_members(fit + 1)).unwrap()), [fit, 1]);
+    assert_eq!(model.intake_buses[1].name, "fanin-intake-2");
 }
 
 /// `with_members(n)` with `bus_policy_quota = quota` in its settings.
@@ -1330,27 +1325,64 @@ fn with_members_and_quota(n: usize, quota: u64) -> Inventory {
 }
 
 #[test]
-fn a_raised_bus_policy_quota_lets_more_members_share_the_bus() {
-    let default_fit = members_that_fit(
-        &build(&with_members(400))
-            .expect_err("400 members exceed the default quota")
-            .0[0],
+fn a_raised_bus_policy_quota_lets_more_members_share_a_bus() {
+    assert_eq!(
+        bus_sizes(&build(&with_members_and_quota(400, 20_480)).unwrap()),
+        [400]
     );
-    build(&with_members_and_quota(400, 20_480))
-        .unwrap_or_else(|d| panic!("400 members fit a quota of 20480:\n{d}"));
-    // A quota below the default is what the hub has if AWS lowered it: fewer members fit,
-    // and the message points at the setting.
-    let d = build(&with_members_and_quota(default_fit, 2_048)).expect_err("over 2048");
-    let d = one(d.0, "quota 2048");
+    // A quota below the default is what the hub has if AWS lowered it: more buses, each
+    // within the quota.
+    let model = build(&with_members_and_quota(400, 2_048)).unwrap();
+    assert!(model.intake_buses.len() > 6, "{:?}", bus_sizes(&model));
+    for bus in &model.intake_buses {
+        assert!(bus.policy_len <= 2_048, "{}: {}", bus.name, bus.policy_len);
+    }
+}
+
+#[test]
+fn rejects_a_bus_policy_quota_too_small_for_one_member() {
+    let d = build(&with_members_and_quota(1, 100)).expect_err("no member fits 100 characters");
+    let d = one(d.0, "quota 100");
     assert_eq!(d.field, "settings.bus_policy_quota", "{d}");
     assert!(d.location.is_some(), "{d}");
-    assert!(d.message.contains("over the hub's quota of 2048"), "{d}");
-    let fit = members_that_fit(&d);
     assert!(
-        fit > 0 && fit < default_fit / 4,
-        "{fit} members fit 2048? {d}"
+        d.message
+            .contains("an intake bus policy naming one member takes ")
+            && d.message.contains("over the hub's quota of 100"),
+        "{d}"
     );
-    build(&with_members_and_quota(fit, 2_048)).unwrap_or_else(|d| panic!("{fit} fit:\n{d}"));
+}
+
+#[test]
+fn members_keep_their_bus_and_a_lowered_quota_says_which_bus_is_over() {
+    let model = build(&with_members(400)).unwrap();
+    let earlier: fanin::model::EarlierBuses = model
+        .intake_buses
+        .iter()
+        .flat_map(|b| b.members.iter().map(|id| (id.clone(), b.number)))
+        .collect();
+    // The second bus's members stay there even though the first bus now has room.
+    let mut fewer = with_members(400);
+    let first_bus_member = &model.intake_buses[0].members[0];
+    fewer
+        .members
+        .retain(|m| m.account_id.value != *first_bus_member);
+    let again = fanin::model::build_after(&fewer, Path::new(FILE), &earlier).unwrap();
+    assert_eq!(again.intake_buses[1].members, model.intake_buses[1].members);
+    let d = fanin::model::build_after(
+        &with_members_and_quota(400, 4_000),
+        Path::new(FILE),
+        &earlier,
+    )
+    .expect_err("the members of fanin-intake no longer fit");
+    let d = one(d.0, "lowered quota");
+    assert_eq!(d.field, "settings.bus_policy_quota", "{d}");
+    assert!(
+        d.message.contains("the intake bus fanin-intake admits ")
+            && d.message
+                .contains("set settings.bus_policy_quota to at least "),
+        "{d}"
+    );
 }
 
 #[test]
@@ -1377,23 +1409,14 @@ fn rejects_a_bus_policy_quota_that_is_not_a_positive_whole_number() {
     }
 }
 
-/// N in the quota message's "at most N members fit".
-fn members_that_fit(d: &Diagnostic) -> usize {
-    d.message
-        .split_once("at most ")
-        .and_then(|(_, rest)| rest.split_once(" members fit"))
-        .and_then(|(n, _)| n.parse().ok())
-        .unwrap_or_else(|| panic!("no \"at most N members fit\" in: {d}"))
-}
-
 #[test]
-fn a_longer_partition_name_fits_fewer_members() {
+fn a_longer_partition_name_fits_fewer_members_per_bus() {
     // Every member's principal names the partition (`arn:aws-us-gov:iam::...`).
-    let fit_of = |inv: &Inventory| members_that_fit(&build(inv).expect_err("over quota").0[0]);
+    let first_bus = |inv: &Inventory| bus_sizes(&build(inv).unwrap())[0];
     let commercial = with_members(400);
     let mut gov = commercial.clone();
     gov.hub.region.value = "us-gov-west-1".to_string();
-    assert!(fit_of(&gov) < fit_of(&commercial));
+    assert!(first_bus(&gov) < first_bus(&commercial));
 }
 
 #[test]

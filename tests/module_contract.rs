@@ -279,10 +279,26 @@ fn the_models_bus_policy_is_the_hub_modules() {
         )
         .unwrap(),
     );
-    let Some(Expression::FuncCall(call)) = attribute(
-        resource("aws_cloudwatch_event_bus_policy", "intake").body(),
-        "policy",
-    ) else {
+    // Every intake bus's policy is the one document `local.intake_bus_policies` writes.
+    for (name, key) in [("intake", "[\"1\"]"), ("additional_intake", "[each.key]")] {
+        let policy = attribute(
+            resource("aws_cloudwatch_event_bus_policy", name).body(),
+            "policy",
+        )
+        .unwrap_or_else(|| panic!("no policy in aws_cloudwatch_event_bus_policy.{name}"));
+        assert_eq!(
+            policy.to_string(),
+            format!("local.intake_bus_policies{key}"),
+            "{name}"
+        );
+    }
+    let policies = blocks(&main, "locals")
+        .find_map(|b| attribute(b.body(), "intake_bus_policies"))
+        .expect("local.intake_bus_policies");
+    let Expression::ForExpr(per_bus) = policies else {
+        panic!("intake_bus_policies is not a for expression over the buses");
+    };
+    let Expression::FuncCall(call) = &per_bus.value_expr else {
         panic!("the bus policy is not a jsonencode call");
     };
     assert_eq!(call.name.to_string(), "jsonencode");
@@ -318,7 +334,7 @@ fn the_models_bus_policy_is_the_hub_modules() {
         let partition = model.partition;
         let expected_bus = bus_name.replace("${var.name_prefix}", &model.name_prefix);
         assert_eq!(
-            model.hub.intake_bus_arn,
+            model.intake_buses[0].arn,
             format!(
                 "arn:{partition}:events:{}:{}:event-bus/{expected_bus}",
                 model.hub.region, model.hub.account_id
@@ -326,8 +342,8 @@ fn the_models_bus_policy_is_the_hub_modules() {
         );
         let policy: serde_json::Value = serde_json::from_str(&fanin::model::bus_policy(
             model.partition,
-            &model.hub.intake_bus_arn,
-            &model.member_account_ids,
+            &model.intake_buses[0].arn,
+            &model.intake_buses[0].members,
         ))
         .unwrap();
         let statement_value = |key: &str| string(&field(statement, key));
@@ -337,8 +353,8 @@ fn the_models_bus_policy_is_the_hub_modules() {
                 "Sid": statement_value("Sid"),
                 "Effect": statement_value("Effect"),
                 "Action": statement_value("Action"),
-                "Resource": model.hub.intake_bus_arn,
-                "Principal": {"AWS": model.member_account_ids.iter().map(|id| {
+                "Resource": model.intake_buses[0].arn,
+                "Principal": {"AWS": model.intake_buses[0].members.iter().map(|id| {
                     principal_template
                         .replace("${data.aws_partition.current.partition}", partition)
                         .replace(&format!("${{{key_var}}}"), id)

@@ -10,6 +10,14 @@ output "intake_bus_arn" {
   depends_on = [aws_cloudwatch_event_bus_policy.intake]
 }
 
+output "additional_intake_bus_arns" {
+  description = "ARNs of the additional intake buses by number (the keys of additional_intake_buses); each member's spoke targets its bus."
+  value       = { for number, bus in aws_cloudwatch_event_bus.additional_intake : number => bus.arn }
+
+  # As for intake_bus_arn: a member's target needs its bus's policy first.
+  depends_on = [aws_cloudwatch_event_bus_policy.additional_intake]
+}
+
 output "intake_bus_name" {
   description = "Name of the intake bus (\"<name_prefix>-intake\", or \"default\" when use_default_bus is true)."
   value       = local.intake_bus_name
@@ -21,7 +29,7 @@ output "topic_arn" {
 }
 
 output "finding_rule_arns" {
-  description = "ARNs of the finding rules by key: \"local\" (the hub's default bus, always present) and \"intake\" (the dedicated intake bus, absent when use_default_bus is true)."
+  description = "ARNs of the finding rules by key: \"local\" (the hub's default bus, always present), \"intake\" (the dedicated intake bus, absent when use_default_bus is true) and \"intake-<number>\" (each additional intake bus)."
   value       = { for key, rule in aws_cloudwatch_event_rule.finding : key => rule.arn }
 }
 

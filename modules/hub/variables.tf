@@ -38,13 +38,35 @@ variable "use_default_bus" {
 }
 
 variable "member_account_ids" {
-  description = "12-digit ids of the member (spoke) accounts allowed to put events on the intake bus, all listed in the bus's one resource policy. Only listed accounts may send findings. May be empty (no member yet: the bus then has no policy)."
+  description = "12-digit ids of the member (spoke) accounts allowed to put events on the (first) intake bus, all listed in the bus's one resource policy. Only listed accounts, here and in additional_intake_buses, may send findings. May be empty (no member yet: the bus then has no policy)."
   type        = set(string)
   nullable    = false
 
   validation {
     condition     = alltrue([for id in var.member_account_ids : can(regex("^[0-9]{12}$", id))])
     error_message = "Every entry of member_account_ids must be exactly 12 digits, e.g. \"123456789012\"."
+  }
+}
+
+variable "additional_intake_buses" {
+  description = "Members of the intake buses after the first, by bus number (\"2\", \"3\", ...), for when one bus policy cannot list every member within the hub's \"Event bus policy size\" quota (10,240 characters by default: about 280 members). Each number gets a bus \"<name_prefix>-intake-<number>\" whose policy lets its members, and only those, put events on it, and a finding rule. A member is on one bus only: member_account_ids or one of these."
+  type        = map(set(string))
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for number in keys(var.additional_intake_buses) : can(regex("^[1-9][0-9]*$", number)) && number != "1"])
+    error_message = "The keys of additional_intake_buses must be bus numbers from \"2\" on (bus 1 is the one member_account_ids fills)."
+  }
+
+  validation {
+    condition     = alltrue([for ids in values(var.additional_intake_buses) : alltrue([for id in ids : can(regex("^[0-9]{12}$", id))])])
+    error_message = "Every member of additional_intake_buses must be exactly 12 digits, e.g. \"123456789012\"."
+  }
+
+  validation {
+    condition     = length(distinct(concat(tolist(var.member_account_ids), flatten([for ids in values(var.additional_intake_buses) : tolist(ids)])))) == length(var.member_account_ids) + sum(concat([0], [for ids in values(var.additional_intake_buses) : length(ids)]))
+    error_message = "A member account may be on one intake bus only: an id appears twice in member_account_ids and additional_intake_buses."
   }
 }
 

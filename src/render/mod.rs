@@ -44,7 +44,7 @@ fn stack_files(model: &Model, stack: &Stack, moves: &[MoveRecord]) -> Vec<Genera
         file("versions.tf", &[versions()]),
         file("providers.tf", &providers(model, stack)),
         file("main.tf", &modules_blocks(model, stack)),
-        file("outputs.tf", &outputs(stack)),
+        file("outputs.tf", &outputs(model, stack)),
     ];
     if stack.hub {
         let moved = moved_blocks(model, moves);
@@ -162,46 +162,11 @@ fn providers_map(alias: &str) -> Expr {
 }
 
 fn modules_blocks(model: &Model, stack: &Stack) -> Vec<Block> {
-    let hub = &model.hub;
     let source = |module: &str| str(&format!("{}modules/{module}", stack.to_root()));
     let mut blocks = Vec::new();
     if stack.hub {
-        blocks.push(
-            Block::new("module", &["hub"])
-                .attr("source", source("hub"))
-                .attr("providers", providers_map(&hub.provider_alias))
-                .blank()
-                .attr("name_prefix", str(&model.name_prefix))
-                .attr("account_id", str(&hub.account_id))
-                .attr("region", str(&hub.region))
-                .attr("use_default_bus", Expr::Bool(hub.use_default_bus))
-                .attr("create_analyzer", Expr::Bool(hub.create_analyzer))
-                .attr(
-                    "member_account_ids",
-                    Expr::List(model.member_account_ids.iter().map(|id| str(id)).collect()),
-                )
-                .attr("topic_name", str(&hub.topic_name))
-                .attr(
-                    "notification_emails",
-                    Expr::List(hub.emails.iter().map(|e| str(e)).collect()),
-                )
-                .attr("encrypt_topic", Expr::Bool(hub.encrypt_topic))
-                .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues))
-                .attr(
-                    "dead_letter_queue_encryption",
-                    str(model.dead_letter_queue_encryption.module_value()),
-                ),
-        );
+        blocks.push(hub_module(model, source("hub")));
     }
-    // In the hub's root, hub_bus_arn comes from the hub's output, which waits for the member
-    // permissions: EventBridge checks a target on another account's bus when the target is
-    // created. A member's stack has no hub module: the ARN is computed, and the orchestrator
-    // applies the hub's stack first.
-    let hub_bus_arn = if stack.hub {
-        reference("module.hub.intake_bus_arn")
-    } else {
-        str(&hub.intake_bus_arn)
-    };
     for spoke in &stack.spokes {
         blocks.push(
             Block::new("module", &[&spoke.module_name])
@@ -211,7 +176,7 @@ fn modules_blocks(model: &Model, stack: &Stack) -> Vec<Block> {
                 .attr("name_prefix", str(&model.name_prefix))
                 .attr("account_id", str(&spoke.account_id))
                 .attr("region", str(&spoke.region))
-                .attr("hub_bus_arn", hub_bus_arn.clone())
+                .attr("hub_bus_arn", hub_bus_arn(stack, &spoke.intake_bus))
                 .attr("create_analyzer", Expr::Bool(spoke.create_analyzer))
                 .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues))
                 .attr(
@@ -223,7 +188,63 @@ fn modules_blocks(model: &Model, stack: &Stack) -> Vec<Block> {
     blocks
 }
 
-fn outputs(stack: &Stack) -> Vec<Block> {
+/// The ARN a spoke targets: in the hub's root the hub's output, which waits for the bus
+/// policies (EventBridge checks a target on another account's bus when the target is created,
+/// so the policy must list the member first). A member's stack has no hub module: the ARN is
+/// computed, and the orchestrator applies the hub's stack first.
+fn hub_bus_arn(stack: &Stack, (number, arn): &(u32, String)) -> Expr {
+    match number {
+        _ if !stack.hub => str(arn),
+        1 => reference("module.hub.intake_bus_arn"),
+        n => reference(&format!("module.hub.additional_intake_bus_arns[\"{n}\"]")),
+    }
+}
+
+/// The hub module: its intake buses' members (the first bus's in `member_account_ids`, as
+/// before there were several), topic, subscriptions and protections.
+fn hub_module(model: &Model, source: Expr) -> Block {
+    let hub = &model.hub;
+    let ids = |members: &[String]| Expr::List(members.iter().map(|id| str(id)).collect());
+    let (first, additional) = model
+        .intake_buses
+        .split_first()
+        .expect("a model has its first intake bus");
+    let mut block = Block::new("module", &["hub"])
+        .attr("source", source)
+        .attr("providers", providers_map(&hub.provider_alias))
+        .blank()
+        .attr("name_prefix", str(&model.name_prefix))
+        .attr("account_id", str(&hub.account_id))
+        .attr("region", str(&hub.region))
+        .attr("use_default_bus", Expr::Bool(hub.use_default_bus))
+        .attr("create_analyzer", Expr::Bool(hub.create_analyzer))
+        .attr("member_account_ids", ids(&first.members));
+    if !additional.is_empty() {
+        block = block.attr(
+            "additional_intake_buses",
+            Expr::Map(
+                additional
+                    .iter()
+                    .map(|bus| (bus.number.to_string(), ids(&bus.members)))
+                    .collect(),
+            ),
+        );
+    }
+    block
+        .attr("topic_name", str(&hub.topic_name))
+        .attr(
+            "notification_emails",
+            Expr::List(hub.emails.iter().map(|e| str(e)).collect()),
+        )
+        .attr("encrypt_topic", Expr::Bool(hub.encrypt_topic))
+        .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues))
+        .attr(
+            "dead_letter_queue_encryption",
+            str(model.dead_letter_queue_encryption.module_value()),
+        )
+}
+
+fn outputs(model: &Model, stack: &Stack) -> Vec<Block> {
     let output = |name: &str, description: &str, value: Expr| {
         Block::new("output", &[name])
             .attr("description", str(description))
@@ -255,6 +276,13 @@ fn outputs(stack: &Stack) -> Vec<Block> {
             "Event bus in the hub that member accounts forward findings to.",
             reference("module.hub.intake_bus_arn"),
         ));
+        if model.intake_buses.len() > 1 {
+            blocks.push(output(
+                "additional_intake_bus_arns",
+                "Intake buses opened when the first was full, by number; each member forwards to one of them or to intake_bus_arn.",
+                reference("module.hub.additional_intake_bus_arns"),
+            ));
+        }
     }
     // In a stack of its own, an account's aliases are its regions.
     let by = if stack.account.is_some() {

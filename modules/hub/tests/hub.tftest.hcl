@@ -227,6 +227,134 @@ run "default_bus_as_intake" {
   }
 }
 
+run "additional_intake_buses" {
+  command = apply
+
+  variables {
+    additional_intake_buses = {
+      "2" = ["444444444444"]
+      "3" = ["555555555555", "666666666666"]
+      "4" = []
+    }
+  }
+
+  override_resource {
+    target = aws_cloudwatch_event_bus.additional_intake["2"]
+    values = {
+      arn = "arn:aws:events:eu-west-1:111111111111:event-bus/fanin-intake-2"
+    }
+  }
+
+  override_resource {
+    target = aws_cloudwatch_event_bus.additional_intake["3"]
+    values = {
+      arn = "arn:aws:events:eu-west-1:111111111111:event-bus/fanin-intake-3"
+    }
+  }
+
+  override_resource {
+    target = aws_cloudwatch_event_rule.finding["intake-2"]
+    values = {
+      arn = "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake-2/fanin-intake-2-findings"
+    }
+  }
+
+  override_resource {
+    target = aws_cloudwatch_event_rule.finding["intake-3"]
+    values = {
+      arn = "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake-3/fanin-intake-3-findings"
+    }
+  }
+
+  override_resource {
+    target = aws_cloudwatch_event_rule.finding["intake-4"]
+    values = {
+      arn = "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake-4/fanin-intake-4-findings"
+    }
+  }
+
+  assert {
+    condition     = { for number, bus in aws_cloudwatch_event_bus.additional_intake : number => bus.name } == { "2" = "fanin-intake-2", "3" = "fanin-intake-3", "4" = "fanin-intake-4" }
+    error_message = "Each additional intake bus must be named <name_prefix>-intake-<number>."
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_bus_policy.additional_intake["3"].policy) == {
+      Version = "2012-10-17"
+      Statement = [{
+        Sid       = "MemberAccountsPutEvents"
+        Effect    = "Allow"
+        Principal = { AWS = ["arn:aws:iam::555555555555:root", "arn:aws:iam::666666666666:root"] }
+        Action    = "events:PutEvents"
+        Resource  = "arn:aws:events:eu-west-1:111111111111:event-bus/fanin-intake-3"
+      }]
+    }
+    error_message = "An additional bus's policy must let exactly its own members put events on it."
+  }
+
+  assert {
+    condition     = keys(aws_cloudwatch_event_bus_policy.additional_intake) == ["2", "3"]
+    error_message = "A bus without members must have no policy."
+  }
+
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_bus_policy.intake[0].policy).Statement[0].Principal.AWS == ["arn:aws:iam::222222222222:root", "arn:aws:iam::333333333333:root"]
+    error_message = "The first bus's policy must list member_account_ids only."
+  }
+
+  assert {
+    condition = {
+      for key, rule in aws_cloudwatch_event_rule.finding : key => rule.event_bus_name
+    } == { intake = "fanin-intake", "intake-2" = "fanin-intake-2", "intake-3" = "fanin-intake-3", "intake-4" = "fanin-intake-4", local = "default" }
+    error_message = "Every intake bus must have a finding rule."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_target.findings_topic) == 5 && alltrue([for target in aws_cloudwatch_event_target.findings_topic : target.arn == aws_sns_topic.findings.arn])
+    error_message = "Every finding rule must send to the topic."
+  }
+
+  assert {
+    condition     = toset(jsondecode(aws_sqs_queue_policy.dead_letter[0].policy).Statement[0].Condition.ArnEquals["aws:SourceArn"]) == toset([for rule in aws_cloudwatch_event_rule.finding : rule.arn]) && length(jsondecode(aws_sqs_queue_policy.dead_letter[0].policy).Statement[0].Condition.ArnEquals["aws:SourceArn"]) == 5
+    error_message = "The dead-letter queue must accept the failures of every finding rule, and of those only."
+  }
+
+  assert {
+    condition     = output.additional_intake_bus_arns == { "2" = "arn:aws:events:eu-west-1:111111111111:event-bus/fanin-intake-2", "3" = "arn:aws:events:eu-west-1:111111111111:event-bus/fanin-intake-3", "4" = aws_cloudwatch_event_bus.additional_intake["4"].arn }
+    error_message = "additional_intake_bus_arns must map each bus number to its ARN."
+  }
+}
+
+run "rejects_a_member_on_two_buses" {
+  command = plan
+
+  variables {
+    additional_intake_buses = { "2" = ["222222222222"] }
+  }
+
+  expect_failures = [var.additional_intake_buses]
+}
+
+run "rejects_bus_number_one" {
+  command = plan
+
+  variables {
+    additional_intake_buses = { "1" = ["444444444444"] }
+  }
+
+  expect_failures = [var.additional_intake_buses]
+}
+
+run "rejects_bad_additional_member" {
+  command = plan
+
+  variables {
+    additional_intake_buses = { "2" = ["4444"] }
+  }
+
+  expect_failures = [var.additional_intake_buses]
+}
+
 run "no_members_no_emails_no_analyzer" {
   command = apply
 

@@ -26,9 +26,11 @@ locals {
   # dedicated intake bus; with use_default_bus the default bus is the intake
   # bus, and a second rule on it would send every finding twice. Keeping
   # "local" in both cases means toggling use_default_bus never replaces it.
+  # "intake-<number>" is the rule of each additional intake bus.
   finding_rule_buses = merge(
     { local = "default" },
     var.use_default_bus ? {} : { intake = aws_cloudwatch_event_bus.intake[0].name },
+    { for number, bus in aws_cloudwatch_event_bus.additional_intake : "intake-${number}" => bus.name },
   )
 }
 
@@ -38,36 +40,67 @@ resource "aws_cloudwatch_event_bus" "intake" {
   name = "${var.name_prefix}-intake"
 }
 
-# The intake bus's resource policy: the listed member accounts, and only those,
-# may put events on this bus (and on nothing else in the hub). One document for
-# every member, written in one call: one aws_cloudwatch_event_permission per
-# member would call PutPermission once per member, and parallel PutPermission
-# calls on one bus keep only the last statement while all of them succeed
-# (hashicorp/terraform-provider-aws#4031). A bus policy replaces whatever policy
-# the bus had, so this module owns the intake bus's policy.
+# Each intake bus's resource policy: the member accounts listed for that bus,
+# and only those, may put events on it (and on nothing else in the hub). One
+# document per bus, written in one call: one aws_cloudwatch_event_permission
+# per member would call PutPermission once per member, and parallel
+# PutPermission calls on one bus keep only the last statement while all of
+# them succeed (hashicorp/terraform-provider-aws#4031). A bus policy replaces
+# whatever policy the bus had, so this module owns its intake buses' policies.
 #
 # Form: EventBridge user guide, "Example policy: Send events to the default bus
 # in a different account" (Principal the account's root, events:PutEvents on
 # the bus), with every member in one Principal array (IAM user guide, "AWS JSON
 # policy elements: Principal": "You can also specify more than one AWS account
 # as a principal using an array"). No condition: AWS documents none for it.
+locals {
+  # By bus number: "1" is the first intake bus (member_account_ids), the
+  # others are additional_intake_buses.
+  intake_bus_members = merge({ "1" = var.member_account_ids }, var.additional_intake_buses)
+  intake_bus_arns = merge(
+    { "1" = local.intake_bus_arn },
+    { for number, bus in aws_cloudwatch_event_bus.additional_intake : number => bus.arn },
+  )
+
+  intake_bus_policies = {
+    for number, ids in local.intake_bus_members : number => jsonencode({
+      Version = "2012-10-17"
+      Statement = [
+        {
+          Sid       = "MemberAccountsPutEvents"
+          Effect    = "Allow"
+          Principal = { AWS = [for id in sort(ids) : "arn:${data.aws_partition.current.partition}:iam::${id}:root"] }
+          Action    = "events:PutEvents"
+          Resource  = local.intake_bus_arns[number]
+        },
+      ]
+    })
+  }
+}
+
 resource "aws_cloudwatch_event_bus_policy" "intake" {
   count = length(var.member_account_ids) > 0 ? 1 : 0
 
   event_bus_name = local.intake_bus_name
+  policy         = local.intake_bus_policies["1"]
+}
 
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "MemberAccountsPutEvents"
-        Effect    = "Allow"
-        Principal = { AWS = [for id in sort(var.member_account_ids) : "arn:${data.aws_partition.current.partition}:iam::${id}:root"] }
-        Action    = "events:PutEvents"
-        Resource  = local.intake_bus_arn
-      },
-    ]
-  })
+# When one policy cannot list every member within the hub's "Event bus policy
+# size" quota, members are spread over further intake buses, each with the
+# policy above for its own members and a finding rule of its own (below). A
+# member stays on its bus, so adding members never rewrites another bus's
+# policy.
+resource "aws_cloudwatch_event_bus" "additional_intake" {
+  for_each = var.additional_intake_buses
+
+  name = "${var.name_prefix}-intake-${each.key}"
+}
+
+resource "aws_cloudwatch_event_bus_policy" "additional_intake" {
+  for_each = { for number, ids in var.additional_intake_buses : number => ids if length(ids) > 0 }
+
+  event_bus_name = aws_cloudwatch_event_bus.additional_intake[each.key].name
+  policy         = local.intake_bus_policies[each.key]
 }
 
 # Releases before the bus policy wrote one aws_cloudwatch_event_permission per
