@@ -328,6 +328,8 @@ class Expected:
     # [settings] dead_letter_queue_encryption (default "sse-sqs": SQS-managed keys, no KMS key)
     dead_letter_encryption: str = "sse-sqs"
     encrypt_topic: bool = True  # [notify] encrypt_topic (default true)
+    # [settings] bus_policy_quota: characters of one intake bus policy (EventBridge's default)
+    bus_quota: int = 10240
 
     @property
     def queues_use_keys(self) -> bool:
@@ -341,11 +343,38 @@ class Expected:
 
     @property
     def intake_bus(self) -> str:
-        return f"{self.prefix}-intake"
+        return self.bus_name(1)
 
     @property
     def intake_arn(self) -> str:
-        return f"arn:aws:events:{self.hub_region}:{self.hub_id}:event-bus/{self.intake_bus}"
+        return self.bus_arn(1)
+
+    def bus_name(self, number: int) -> str:
+        """The documented names: `<prefix>-intake`, then `<prefix>-intake-<number>`."""
+        return f"{self.prefix}-intake" if number == 1 else f"{self.prefix}-intake-{number}"
+
+    def bus_arn(self, number: int) -> str:
+        return f"arn:aws:events:{self.hub_region}:{self.hub_id}:event-bus/{self.bus_name(number)}"
+
+    @property
+    def buses(self) -> dict[int, list[str]]:
+        """Bus number -> its members, for a tree generated afresh, by the documented rule: the
+        members by account id fill the first bus until its policy would pass the quota, then
+        the next. Bus 1 is always there."""
+        buses: dict[int, list[str]] = {1: []}
+        number = 1
+        for member in sorted(self.members):
+            while len(json.dumps(bus_policy(self.bus_arn(number), buses[number] + [member]),
+                                 separators=(",", ":"), sort_keys=True)) > self.bus_quota:
+                assert buses[number], f"the quota {self.bus_quota} is too small for one member"
+                number += 1
+                buses[number] = []
+            buses[number].append(member)
+        return buses
+
+    def bus_of(self, account: str) -> int:
+        """The bus an account's spokes target (the hub's own spokes: the first)."""
+        return next((n for n, members in self.buses.items() if account in members), 1)
 
     @property
     def topic_arn(self) -> str:
@@ -354,15 +383,18 @@ class Expected:
     def role_name(self, region: str) -> str:
         return f"{self.prefix}-to-hub-{region}"
 
-    # The hub's two finding rules (documented names): "local" on the hub's default bus,
-    # "intake" on the intake bus. key -> (bus, rule name, rule ARN).
+    # The hub's finding rules (documented names): "local" on the hub's default bus,
+    # "intake" on the intake bus, "intake-<number>" on each further intake bus.
+    # key -> (bus, rule name, rule ARN).
     def hub_rules(self) -> dict[str, tuple[str, str, str]]:
         base = f"arn:aws:events:{self.hub_region}:{self.hub_id}:rule"
-        local, intake = f"{self.prefix}-local-findings", f"{self.prefix}-intake-findings"
-        return {
-            "local": ("default", local, f"{base}/{local}"),
-            "intake": (self.intake_bus, intake, f"{base}/{self.intake_bus}/{intake}"),
-        }
+        local = f"{self.prefix}-local-findings"
+        rules = {"local": ("default", local, f"{base}/{local}")}
+        for number in self.buses:
+            key = "intake" if number == 1 else f"intake-{number}"
+            bus, rule = self.bus_name(number), f"{self.prefix}-{key}-findings"
+            rules[key] = (bus, rule, f"{base}/{bus}/{rule}")
+        return rules
 
     @property
     def hub_rule_arns(self) -> list[str]:
@@ -410,6 +442,7 @@ def expected_from(text: str) -> Expected:
         dead_letter=inv["settings"].get("dead_letter_queues", True),
         dead_letter_encryption=inv["settings"].get("dead_letter_queue_encryption", "sse-sqs"),
         encrypt_topic=inv["notify"].get("encrypt_topic", True),
+        bus_quota=inv["settings"].get("bus_policy_quota", 10240),
     )
     e.keys[hub["account_id"]] = hub.get("name", "hub")
     e.spokes[hub["account_id"]] = list(hub.get("regions", []))
@@ -827,8 +860,9 @@ def put_events_policy(bus_arn: str) -> dict:
     }
 
 
-def bus_policy(e: Expected, members) -> dict:
-    """The intake bus's one policy: every active member's root may put events on it."""
+def bus_policy(bus_arn: str, members) -> dict:
+    """An intake bus's one policy: the root of every active member on it may put events on
+    it."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -837,7 +871,7 @@ def bus_policy(e: Expected, members) -> dict:
                 "Effect": "Allow",
                 "Principal": {"AWS": [f"arn:aws:iam::{m}:root" for m in sorted(members)]},
                 "Action": "events:PutEvents",
-                "Resource": e.intake_arn,
+                "Resource": bus_arn,
             }
         ],
     }
@@ -1003,6 +1037,9 @@ def hub_addresses(e: Expected, emails: list[str]) -> set[str]:
     }
     if e.members:
         out.add(BUS_POLICY_ADDRESS)
+    for number in sorted(e.buses)[1:]:
+        out |= {f'module.hub.aws_cloudwatch_event_bus.additional_intake["{number}"]',
+                f'module.hub.aws_cloudwatch_event_bus_policy.additional_intake["{number}"]'}
     out |= {f'module.hub.aws_sns_topic_subscription.email["{m}"]' for m in emails}
     for key in e.hub_rules():
         out |= {f'module.hub.aws_cloudwatch_event_rule.finding["{key}"]',
@@ -1029,7 +1066,11 @@ def expected_snapshot(
     earlier apply scheduled for deletion (KMS never deletes a key at once)."""
     snap = {a: empty_account() for a in accounts}
     hub = snap[e.hub_id]
-    hub["buses"].add((e.hub_region, e.intake_bus))
+    for number, members in e.buses.items():
+        hub["buses"].add((e.hub_region, e.bus_name(number)))
+        if members:
+            hub["bus_policies"][(e.hub_region, e.bus_name(number))] = canonical_policy(
+                bus_policy(e.bus_arn(number), members))
     for bus, rule, arn in e.hub_rules().values():
         hub["rules"][(e.hub_region, bus, rule)] = {
             "arn": arn,
@@ -1038,8 +1079,6 @@ def expected_snapshot(
             "targets": [{"id": "findings-topic", "arn": e.topic_arn, "role": None, "retry": RETRY_POLICY,
                          "dlq": e.hub_dlq_arn if e.dead_letter else None}],
         }
-    if e.members:
-        hub["bus_policies"][(e.hub_region, e.intake_bus)] = canonical_policy(bus_policy(e, e.members))
     queue_arn = f"arn:aws:sqs:{e.hub_region}:{e.hub_id}:{TEST_QUEUE}"
     hub["topics"][e.topic_arn] = {
         "subscriptions": sorted([("email", m) for m in emails] + [("sqs", queue_arn)]),
@@ -1071,16 +1110,17 @@ def expected_snapshot(
         for region in regions:
             role = e.role_name(region)
             rule_arn = e.spoke_rule_arn(account, region)
+            bus_arn = e.bus_arn(e.bus_of(account))
             a["rules"][(region, "default", e.spoke_rule)] = {
                 "arn": rule_arn,
                 "pattern": FINDING_PATTERN,
                 "state": "ENABLED",
                 "targets": [
-                    {"id": "hub-intake-bus", "arn": e.intake_arn, "role": f"arn:aws:iam::{account}:role/{role}",
+                    {"id": "hub-intake-bus", "arn": bus_arn, "role": f"arn:aws:iam::{account}:role/{role}",
                      "retry": RETRY_POLICY, "dlq": e.spoke_dlq_arn(account, region) if e.dead_letter else None}
                 ],
             }
-            a["roles"][role] = {"trust": trust_policy(account, rule_arn), "policies": [put_events_policy(e.intake_arn)],
+            a["roles"][role] = {"trust": trust_policy(account, rule_arn), "policies": [put_events_policy(bus_arn)],
                                 "attached": []}
             if e.dead_letter:
                 a["queues"][(region, e.spoke_dlq)] = {
@@ -1167,12 +1207,13 @@ def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
     which rule targets what. Empty when every grant is as narrow as fanin promises and as AWS
     documents for each service pair:
 
-    - a bus policy exists only on the intake bus; its principals are exactly the active
-      members (`arn:aws:iam::<member>:root`), `events:PutEvents` only, on the intake bus,
-      unconditioned;
+    - a bus policy exists only on the hub's intake buses; its principals are exactly the
+      active members on that bus (`arn:aws:iam::<member>:root`), `events:PutEvents` only, on
+      that bus, unconditioned;
     - every IAM role is trusted only by events.amazonaws.com for its own account
       (`aws:SourceAccount`) and the one rule whose target uses it (`aws:SourceArn`), has one
-      inline statement (`events:PutEvents` on the intake bus) and no attached policy;
+      inline statement (`events:PutEvents` on its account's intake bus) and no attached
+      policy;
     - every topic accepts only events.amazonaws.com, only `sns:Publish` on itself, with no
       Condition (AWS: none can be used there), and only if a rule targets it;
     - every queue but the test's own accepts only events.amazonaws.com, only `sqs:SendMessage`
@@ -1223,25 +1264,31 @@ def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
         return statements
 
     for account, a in snap.items():
-        # Bus policies: only the intake bus, only the members, only PutEvents.
+        # Bus policies: only the intake buses, only their members, only PutEvents.
+        intake_buses = {e.bus_name(n): n for n in e.buses}
         for (region, bus), policy in a["bus_policies"].items():
             where = f"{account} bus {region}/{bus}"
-            if (account, region, bus) != (e.hub_id, e.hub_region, e.intake_bus):
-                problems.append(f"{where}: a bus policy outside the hub's intake bus")
+            if (account, region) != (e.hub_id, e.hub_region) or bus not in intake_buses:
+                problems.append(f"{where}: a bus policy outside the hub's intake buses")
                 continue
+            number = intake_buses[bus]
             members = []
             for st in policy.get("Statement", []):
                 for principal in principals(st):
                     m = re.fullmatch(r"arn:aws:iam::(\d{12}):root", principal or "")
                     members.append(m.group(1) if m else principal)
-                if st.get("Effect") != "Allow" or actions(st) != {"events:PutEvents"} or st.get("Resource") != e.intake_arn:
-                    problems.append(f"{where}: grants more than PutEvents on the intake bus: {st}")
+                if (st.get("Effect") != "Allow" or actions(st) != {"events:PutEvents"}
+                        or st.get("Resource") != e.bus_arn(number)):
+                    problems.append(f"{where}: grants more than PutEvents on that bus: {st}")
                 if st.get("Condition"):
                     problems.append(f"{where}: a conditioned statement: {st}")
-            if sorted(members) != sorted(e.members):
-                problems.append(f"{where}: principals {sorted(members)}, want the active members {sorted(e.members)}")
-        if account == e.hub_id and e.members and (e.hub_region, e.intake_bus) not in a["bus_policies"]:
-            problems.append(f"{account}: the intake bus has no policy, members cannot deliver")
+            if sorted(members) != sorted(e.buses[number]):
+                problems.append(f"{where}: principals {sorted(members)}, want its active members "
+                                f"{sorted(e.buses[number])}")
+        for number, members in e.buses.items():
+            if account == e.hub_id and members and (e.hub_region, e.bus_name(number)) not in a["bus_policies"]:
+                problems.append(f"{account}: the intake bus {e.bus_name(number)} has no policy, "
+                                "its members cannot deliver")
 
         # Roles.
         for name, role in a["roles"].items():
@@ -1251,7 +1298,7 @@ def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
                 problems.append(f"{where}: used by the targets of {rules}, want exactly one rule")
             elif role["trust"] != trust_policy(account, rules[0]):
                 problems.append(f"{where}: trust {role['trust']}")
-            if list(role["policies"].values()) != [put_events_policy(e.intake_arn)]:
+            if list(role["policies"].values()) != [put_events_policy(e.bus_arn(e.bus_of(account)))]:
                 problems.append(f"{where}: inline policies {role['policies']}")
             if role["attached"]:
                 problems.append(f"{where}: attached policies {role['attached']}")

@@ -114,7 +114,7 @@ def assert_grants(first: dict, second: dict, e: h.Expected) -> None:
     values = {r["address"]: r["values"] for r in h.planned_resources(second)}
     bus_policy = values[h.BUS_POLICY_ADDRESS]
     assert bus_policy["event_bus_name"] == e.intake_bus, bus_policy
-    assert h.canonical_policy(json.loads(bus_policy["policy"])) == h.canonical_policy(h.bus_policy(e, e.members))
+    assert h.canonical_policy(json.loads(bus_policy["policy"])) == h.canonical_policy(h.bus_policy(e.intake_arn, e.members))
 
     # Spoke roles: trusted by EventBridge only, for their own account's forwarding rule only.
     # The rule's ARN does not exist in plan 1: the trust must be unknown there, never a literal.
