@@ -2,7 +2,7 @@
 //! point, then renames into place; a run interrupted after its commit point is finished by
 //! the next one, one interrupted before it leaves the tree as it was.
 
-use super::paths::{check_destination, usable_out};
+use super::paths::{Destinations, usable_out};
 use super::plan::{Action, Change};
 use super::{OutputError, io_error};
 use crate::manifest;
@@ -37,8 +37,9 @@ pub fn apply(dir: &Path, changes: &[Change], force: bool) -> Result<WriteReport,
         return Err(OutputError::HandEdited(edited));
     }
 
+    let mut destinations = Destinations::default();
     for change in changes {
-        check_destination(dir, &change.path)?;
+        destinations.check(dir, &change.path)?;
     }
 
     let mut report = WriteReport {
@@ -162,13 +163,14 @@ fn replay(dir: &Path, staging: &Path) -> Result<(Vec<String>, Vec<String>), Outp
     let journal = fs::read_to_string(&journal_path).map_err(io_error(&journal_path))?;
     let mut written = Vec::new();
     let mut deleted = Vec::new();
+    let mut destinations = Destinations::default();
     for line in journal.lines() {
         let mut fields = line.splitn(3, '\t');
         let (Some(op), Some(index), Some(path)) = (fields.next(), fields.next(), fields.next())
         else {
             continue;
         };
-        check_destination(dir, path)?;
+        destinations.check(dir, path)?;
         let destination = dir.join(path);
         match op {
             "write" => {
