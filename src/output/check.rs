@@ -3,6 +3,7 @@
 use super::plan::{Action, Change};
 use super::{OutputError, io_error};
 use crate::generated::{GeneratedFile, is_fanin_file};
+use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -51,8 +52,9 @@ pub fn differences(
         // Without a manifest, a file with fanin's marker that is not generated is stale.
         let mut present = Vec::new();
         collect_files(dir, dir, &mut present)?;
+        let generated: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
         for relative in present {
-            if files.iter().any(|f| f.path == relative) {
+            if generated.contains(relative.as_str()) {
                 continue;
             }
             let path = dir.join(&relative);

@@ -2,7 +2,7 @@
 //! point, then renames into place; a run interrupted after its commit point is finished by
 //! the next one, one interrupted before it leaves the tree as it was.
 
-use super::paths::{check_destination, usable_out};
+use super::paths::{Destinations, usable_out};
 use super::plan::{Action, Change};
 use super::{OutputError, io_error};
 use crate::manifest;
@@ -37,8 +37,9 @@ pub fn apply(dir: &Path, changes: &[Change], force: bool) -> Result<WriteReport,
         return Err(OutputError::HandEdited(edited));
     }
 
+    let mut destinations = Destinations::default();
     for change in changes {
-        check_destination(dir, &change.path)?;
+        destinations.check(dir, &change.path)?;
     }
 
     let mut report = WriteReport {
@@ -65,6 +66,9 @@ pub fn apply(dir: &Path, changes: &[Change], force: bool) -> Result<WriteReport,
 
     fs::create_dir_all(dir).map_err(io_error(dir))?;
     let staging = staging_dir(dir)?;
+    // Opened before anything is staged, so that the flush below reports a failed write-back
+    // of any staged file.
+    let flush = Flush::open(staging.path())?;
     let mut journal = String::new();
     for (index, change) in writes.iter().enumerate() {
         let staged = staging.path().join(index.to_string());
@@ -72,10 +76,13 @@ pub fn apply(dir: &Path, changes: &[Change], force: bool) -> Result<WriteReport,
             .new
             .as_deref()
             .expect("created and updated files have contents");
-        write_synced(&staged, contents)?;
+        flush.file(&staged, write_unsynced(&staged, contents)?)?;
         journal.push_str(&format!("write\t{index}\t{}\n", change.path));
         test_hook_pause();
     }
+    // Every staged file and its name in the staging directory is durable before the journal
+    // is written: see `Flush`.
+    flush.all(staging.path())?;
     for change in &deletes {
         journal.push_str(&format!("delete\t-\t{}\n", change.path));
     }
@@ -156,13 +163,14 @@ fn replay(dir: &Path, staging: &Path) -> Result<(Vec<String>, Vec<String>), Outp
     let journal = fs::read_to_string(&journal_path).map_err(io_error(&journal_path))?;
     let mut written = Vec::new();
     let mut deleted = Vec::new();
+    let mut destinations = Destinations::default();
     for line in journal.lines() {
         let mut fields = line.splitn(3, '\t');
         let (Some(op), Some(index), Some(path)) = (fields.next(), fields.next(), fields.next())
         else {
             continue;
         };
-        check_destination(dir, path)?;
+        destinations.check(dir, path)?;
         let destination = dir.join(path);
         match op {
             "write" => {
@@ -186,15 +194,103 @@ fn replay(dir: &Path, staging: &Path) -> Result<(Vec<String>, Vec<String>), Outp
             _ => {}
         }
     }
-    sync_dir(dir);
+    // The renames and deletions are durable before the staging (and its journal) goes.
+    flush_tree(dir, written.iter().chain(&deleted));
     fs::remove_dir_all(staging).map_err(io_error(staging))?;
     Ok((written, deleted))
 }
 
 fn write_synced(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
+    write_unsynced(path, contents)?
+        .sync_all()
+        .map_err(io_error(path))
+}
+
+fn write_unsynced(path: &Path, contents: &[u8]) -> Result<fs::File, OutputError> {
     let mut file = fs::File::create(path).map_err(io_error(path))?;
     file.write_all(contents).map_err(io_error(path))?;
-    file.sync_all().map_err(io_error(path))
+    Ok(file)
+}
+
+/// Makes every staged file durable, at once rather than one by one.
+///
+/// Crash safety needs one ordering only: every staged file (its bytes and its name in the
+/// staging directory) is on disk before the journal, the commit point, can be. Syncing each
+/// file as it was written gave that at the cost of one device flush per file (a stack per
+/// member is about five files; 10,000 members took 45 s, nearly all of it waiting on
+/// flushes). Now the files are all written first and flushed together, then the journal is
+/// written and synced: the same ordering, one flush instead of thousands.
+///
+/// On Linux the flush is `syncfs` on the staging directory's filesystem: it returns once all
+/// of that filesystem's dirty data and metadata, the staged files and the staging directory
+/// among them, are written, and (Linux 5.8 and later) fails if a write-back failed since
+/// `open` opened the directory. It also writes out whatever else is dirty on that
+/// filesystem, so generate may wait for other programs' writes: seconds at worst, against
+/// minutes of per-file flushes. Elsewhere each staged file is synced as it is written (as
+/// before), and the staging directory once.
+///
+/// A run killed before the journal is in place still leaves the tree untouched (nothing was
+/// renamed into it), and one killed after it is finished by the next run from files that
+/// are known to be complete.
+struct Flush {
+    staging: fs::File,
+}
+
+impl Flush {
+    fn open(staging: &Path) -> Result<Flush, OutputError> {
+        let file = fs::File::open(staging).map_err(io_error(staging))?;
+        Ok(Flush { staging: file })
+    }
+
+    /// One staged file, just written (and closed when this returns: 10,000 members stage
+    /// more files than a process may hold open).
+    #[cfg(target_os = "linux")]
+    fn file(&self, _path: &Path, _file: fs::File) -> Result<(), OutputError> {
+        Ok(())
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn file(&self, path: &Path, file: fs::File) -> Result<(), OutputError> {
+        file.sync_all().map_err(io_error(path))
+    }
+
+    /// Every staged file.
+    #[cfg(target_os = "linux")]
+    fn all(&self, staging: &Path) -> Result<(), OutputError> {
+        rustix::fs::syncfs(&self.staging).map_err(|e| io_error(staging)(e.into()))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn all(&self, staging: &Path) -> Result<(), OutputError> {
+        self.staging.sync_all().map_err(io_error(staging))
+    }
+}
+
+/// Makes the renames and deletions of a replay durable (best effort, as a directory cannot
+/// be synced everywhere): `syncfs` on Linux, elsewhere each directory they touched, once.
+#[cfg(target_os = "linux")]
+fn flush_tree<'a>(dir: &Path, _changed: impl Iterator<Item = &'a String>) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = rustix::fs::syncfs(&d);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn flush_tree<'a>(dir: &Path, changed: impl Iterator<Item = &'a String>) {
+    let mut parents = std::collections::BTreeSet::new();
+    for path in changed {
+        let mut current = dir.join(path);
+        // Every directory on the way, as a deletion may have removed the one below.
+        while current.pop() && current.starts_with(dir) {
+            if !parents.insert(current.clone()) {
+                break;
+            }
+        }
+    }
+    parents.insert(dir.to_path_buf());
+    for parent in parents {
+        sync_dir(&parent);
+    }
 }
 
 /// Makes renames in `dir` durable; best effort where a directory cannot be synced.

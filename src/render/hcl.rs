@@ -77,6 +77,12 @@ pub fn file(header: &str, blocks: &[Block]) -> String {
 /// `%${path.cwd}` as an interpolation).
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    quote_into(&mut out, s);
+    out
+}
+
+/// `quote`, appended to `out`.
+fn quote_into(out: &mut String, s: &str) {
     out.push('"');
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -97,7 +103,6 @@ pub fn quote(s: &str) -> String {
         }
     }
     out.push('"');
-    out
 }
 
 pub fn is_identifier(s: &str) -> bool {
@@ -110,17 +115,22 @@ pub fn is_identifier(s: &str) -> bool {
         && !matches!(s, "true" | "false" | "null" | "for")
 }
 
+fn push_pad(out: &mut String, indent: usize) {
+    for _ in 0..indent {
+        out.push_str("  ");
+    }
+}
+
 fn print_block(out: &mut String, block: &Block, indent: usize) {
-    let pad = "  ".repeat(indent);
-    out.push_str(&pad);
+    push_pad(out, indent);
     out.push_str(&block.kind);
     for label in &block.labels {
         out.push(' ');
-        out.push_str(&quote(label));
+        quote_into(out, label);
     }
     out.push_str(" {\n");
     print_body(out, &block.body, indent + 1);
-    out.push_str(&pad);
+    push_pad(out, indent);
     out.push_str("}\n");
 }
 
@@ -157,88 +167,108 @@ fn print_body(out: &mut String, items: &[Item], indent: usize) {
     }
 }
 
-fn key_text(key: &str) -> String {
+fn push_key(out: &mut String, key: &str) {
     if is_identifier(key) {
-        key.to_string()
+        out.push_str(key);
     } else {
-        quote(key)
+        quote_into(out, key);
+    }
+}
+
+/// How many characters `push_key` prints for `key`.
+fn key_width(key: &str) -> usize {
+    if is_identifier(key) {
+        key.len() // ASCII only
+    } else {
+        quote(key).chars().count()
     }
 }
 
 /// Prints attributes (or object entries), aligning `=` within each group of consecutive
-/// single-line ones.
+/// single-line ones. Printed straight into `out`: this is most of generate's work for a
+/// large inventory.
 fn print_attributes(out: &mut String, attrs: &[(&String, &Expr)], indent: usize) {
-    let pad = "  ".repeat(indent);
-    let keys: Vec<String> = attrs.iter().map(|(k, _)| key_text(k)).collect();
-    let inline: Vec<Option<String>> = attrs.iter().map(|(_, v)| inline(v)).collect();
     let mut start = 0;
     while start < attrs.len() {
-        if inline[start].is_none() {
-            let _ = write!(out, "{pad}{} = ", keys[start]);
+        if !is_inline(attrs[start].1) {
+            push_pad(out, indent);
+            push_key(out, attrs[start].0);
+            out.push_str(" = ");
             print_multiline(out, attrs[start].1, indent);
             start += 1;
             continue;
         }
         let end = (start..attrs.len())
-            .find(|&j| inline[j].is_none())
+            .find(|&j| !is_inline(attrs[j].1))
             .unwrap_or(attrs.len());
-        let width = keys[start..end]
+        let width = attrs[start..end]
             .iter()
-            .map(|k| k.chars().count())
+            .map(|(k, _)| key_width(k))
             .max()
             .unwrap_or(0);
-        for j in start..end {
-            let key = &keys[j];
-            let spaces = width - key.chars().count();
-            let _ = writeln!(
-                out,
-                "{pad}{key}{} = {}",
-                " ".repeat(spaces),
-                inline[j].as_deref().unwrap()
-            );
+        for (key, value) in &attrs[start..end] {
+            push_pad(out, indent);
+            push_key(out, key);
+            for _ in key_width(key)..width {
+                out.push(' ');
+            }
+            out.push_str(" = ");
+            push_inline(out, value);
+            out.push('\n');
         }
         start = end;
     }
 }
 
-/// The single-line form of a value, or `None` when it prints over several lines.
-fn inline(expr: &Expr) -> Option<String> {
+/// Whether a value prints on a single line.
+fn is_inline(expr: &Expr) -> bool {
     match expr {
-        Expr::Str(s) => Some(quote(s)),
-        Expr::Bool(b) => Some(b.to_string()),
-        Expr::Ref(r) => Some(r.clone()),
-        Expr::List(items) if items.len() <= MAX_INLINE_LIST => {
-            let parts: Option<Vec<String>> = items.iter().map(inline).collect();
-            parts.map(|p| format!("[{}]", p.join(", ")))
+        Expr::Str(_) | Expr::Bool(_) | Expr::Ref(_) => true,
+        Expr::List(items) => items.len() <= MAX_INLINE_LIST && items.iter().all(is_inline),
+        Expr::Map(entries) => entries.is_empty(),
+    }
+}
+
+/// Prints the single-line form of a value (`is_inline`).
+fn push_inline(out: &mut String, expr: &Expr) {
+    match expr {
+        Expr::Str(s) => quote_into(out, s),
+        Expr::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Expr::Ref(r) => out.push_str(r),
+        Expr::List(items) => {
+            out.push('[');
+            for (n, item) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                push_inline(out, item);
+            }
+            out.push(']');
         }
-        Expr::List(_) => None,
-        Expr::Map(entries) if entries.is_empty() => Some("{}".to_string()),
-        Expr::Map(_) => None,
+        Expr::Map(_) => out.push_str("{}"),
     }
 }
 
 /// Prints a multi-line value whose first line (`key = `) is already written.
 fn print_multiline(out: &mut String, expr: &Expr, indent: usize) {
-    let pad = "  ".repeat(indent);
     match expr {
         Expr::List(items) => {
             out.push_str("[\n");
-            let inner = "  ".repeat(indent + 1);
             for item in items {
-                match inline(item) {
-                    Some(s) => {
-                        let _ = writeln!(out, "{inner}{s},");
-                    }
-                    None => unreachable!("fanin emits lists of scalars only"),
-                }
+                assert!(is_inline(item), "fanin emits lists of scalars only");
+                push_pad(out, indent + 1);
+                push_inline(out, item);
+                out.push_str(",\n");
             }
-            let _ = writeln!(out, "{pad}]");
+            push_pad(out, indent);
+            out.push_str("]\n");
         }
         Expr::Map(entries) => {
             out.push_str("{\n");
             let attrs: Vec<(&String, &Expr)> = entries.iter().map(|(k, v)| (k, v)).collect();
             print_attributes(out, &attrs, indent + 1);
-            let _ = writeln!(out, "{pad}}}");
+            push_pad(out, indent);
+            out.push_str("}\n");
         }
         _ => unreachable!("scalars are always inline"),
     }
