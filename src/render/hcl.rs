@@ -19,7 +19,8 @@ pub enum Expr {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
-    Attr(String, Expr),
+    /// Attribute names are fanin's own, never from the inventory.
+    Attr(&'static str, Expr),
     Block(Block),
     Blank,
 }
@@ -40,8 +41,8 @@ impl Block {
         }
     }
 
-    pub fn attr(mut self, key: &str, value: Expr) -> Block {
-        self.body.push(Item::Attr(key.to_string(), value));
+    pub fn attr(mut self, key: &'static str, value: Expr) -> Block {
+        self.body.push(Item::Attr(key, value));
         self
     }
 
@@ -83,6 +84,14 @@ pub fn quote(s: &str) -> String {
 
 /// `quote`, appended to `out`.
 fn quote_into(out: &mut String, s: &str) {
+    // Most strings (ids, regions, ARNs, names) need no escape: copied whole.
+    let plain = |b: u8| b >= 0x20 && !matches!(b, b'"' | b'\\' | b'$' | b'%');
+    if s.bytes().all(plain) {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     out.push('"');
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -106,11 +115,11 @@ fn quote_into(out: &mut String, s: &str) {
 }
 
 pub fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
+    let mut bytes = s.bytes();
+    bytes
         .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         // An object whose first key is a bare `for` is read as a `for` expression.
         && !matches!(s, "true" | "false" | "null" | "for")
 }
@@ -153,10 +162,10 @@ fn print_body(out: &mut String, items: &[Item], indent: usize) {
                     .iter()
                     .position(|it| !matches!(it, Item::Attr(..)))
                     .map_or(items.len(), |n| i + n);
-                let attrs: Vec<(&String, &Expr)> = items[i..run_end]
+                let attrs: Vec<(&str, &Expr)> = items[i..run_end]
                     .iter()
                     .map(|it| match it {
-                        Item::Attr(k, v) => (k, v),
+                        Item::Attr(k, v) => (*k, v),
                         _ => unreachable!(),
                     })
                     .collect();
@@ -187,7 +196,7 @@ fn key_width(key: &str) -> usize {
 /// Prints attributes (or object entries), aligning `=` within each group of consecutive
 /// single-line ones. Printed straight into `out`: this is most of generate's work for a
 /// large inventory.
-fn print_attributes(out: &mut String, attrs: &[(&String, &Expr)], indent: usize) {
+fn print_attributes(out: &mut String, attrs: &[(&str, &Expr)], indent: usize) {
     let mut start = 0;
     while start < attrs.len() {
         if !is_inline(attrs[start].1) {
@@ -265,7 +274,7 @@ fn print_multiline(out: &mut String, expr: &Expr, indent: usize) {
         }
         Expr::Map(entries) => {
             out.push_str("{\n");
-            let attrs: Vec<(&String, &Expr)> = entries.iter().map(|(k, v)| (k, v)).collect();
+            let attrs: Vec<(&str, &Expr)> = entries.iter().map(|(k, v)| (k.as_str(), v)).collect();
             print_attributes(out, &attrs, indent + 1);
             push_pad(out, indent);
             out.push_str("}\n");
