@@ -439,8 +439,14 @@ pub fn build_after(
     let settings = Resolved::settings(inv);
     let mut accounts = accounts(inv, &settings);
     let use_default_bus = inv.hub.intake_bus == Some(inventory::IntakeBus::Default);
-    let (intake_buses, bus_policy_quota) =
-        intake_buses(inv, &settings, &mut accounts, earlier, &mut d);
+    let (intake_buses, bus_policy_quota) = intake_buses(
+        inv,
+        &settings,
+        use_default_bus,
+        &mut accounts,
+        earlier,
+        &mut d,
+    );
     let hub_account = &accounts[0];
     let layout = match inv.settings.layout {
         Some(inventory::Layout::Stacks) => Layout::Stacks,
@@ -800,6 +806,7 @@ fn check_aliases(
 fn intake_buses(
     inv: &Inventory,
     settings: &Resolved<'_>,
+    use_default_bus: bool,
     accounts: &mut [Account],
     earlier: &EarlierBuses,
     d: &mut Collector,
@@ -813,7 +820,7 @@ fn intake_buses(
         region: &inv.hub.region.value,
         account_id: &inv.hub.account_id.value,
         name_prefix: &settings.name_prefix,
-        use_default_bus: inv.hub.intake_bus == Some(inventory::IntakeBus::Default),
+        use_default_bus,
     };
     let mut members: Vec<&str> = accounts
         .iter()
