@@ -87,11 +87,8 @@ def prepare(w) -> dict[str, Stack]:
         steps.ensure_profiles(w, provs)
         # Stacks run side by side against one moto server, which now and then drops a
         # kept-alive connection under that load: let the provider retry as it would against
-        # AWS (the single-root scenario keeps one attempt).
-        override = h.override_text(provs, w.moto.url)
-        assert override.count("max_retries                 = 1\n") == len(provs)
-        override = override.replace("max_retries                 = 1\n", "max_retries                 = 5\n")
-        (stack.dir / h.OVERRIDE_TF).write_text(override)
+        # AWS (the lifecycle keeps one attempt).
+        (stack.dir / h.OVERRIDE_TF).write_text(h.override_text(provs, w.moto.url, max_retries=5))
         names = [h.OVERRIDE_TF]
         if path == HUB_STACK:
             home = next(p["alias"] for p in provs if p["region"] == w.expected.hub_region)
