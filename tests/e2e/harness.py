@@ -477,16 +477,18 @@ def parse_providers(providers_tf: str) -> list[dict]:
     return out
 
 
-def override_text(providers: list[dict], url: str, max_retries: int = 1) -> str:
+def override_text(providers: list[dict], url: str) -> str:
     """Test-only provider settings merged into fanin's provider blocks by the engine's
     override-file rules (same alias => same block): every AWS API this tree uses goes to the
     loopback moto server. Static dummy keys are the source credentials of the assume_role
     aliases (moto's STS then answers with keys of the role's account); profile aliases keep
     their profile, which the test's shared credentials file defines. The account id is still
     requested (GetCallerIdentity), so `allowed_account_ids` proves each alias landed in its
-    own account. `max_retries`: one attempt by default; moto now and then drops a kept-alive
-    connection when many providers call it at once, which a retry absorbs as it would
-    against AWS."""
+    own account. Five attempts: moto now and then closes a kept-alive connection a provider
+    is about to reuse ("use of closed network connection": with one attempt it failed an
+    AssumeRole of the two-bus scenario, then of the lifecycle, in CI), which a retry absorbs as the providers' own
+    retries do against AWS. A retry repeats the same call, so the deploy-role check on
+    recorded calls is unaffected."""
     blocks = ["# TEST ONLY (tests/e2e): points every provider alias at a local moto server.\n"]
     for p in providers:
         keys = ""
@@ -500,7 +502,7 @@ def override_text(providers: list[dict], url: str, max_retries: int = 1) -> str:
             f"  skip_metadata_api_check     = true\n"
             f"  skip_region_validation      = true\n"
             f"  skip_get_ec2_platforms      = true\n"
-            f"  max_retries                 = {max_retries}\n"
+            f"  max_retries                 = 5\n"
             f"  endpoints {{\n"
             + "".join(f'    {svc} = "{url}"\n' for svc in ENDPOINT_SERVICES)
             + "  }\n}\n"

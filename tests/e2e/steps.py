@@ -38,10 +38,9 @@ def assert_test_files_untouched(w) -> None:
         assert h.sha256(path) == digest, f"fanin rewrote {name}, a file it did not write"
 
 
-def write_test_files(w, max_retries: int = 1) -> None:
+def write_test_files(w) -> None:
     """The override file (regenerated when the aliases change: it is the test's own file) and
-    the test-only resources, with their hashes recorded; then `init`. `max_retries`: see
-    harness.override_text."""
+    the test-only resources, with their hashes recorded; then `init`."""
     provs = providers(w)
     # Every alias is pinned to exactly one account: allowed_account_ids is what proves each
     # alias landed in its own account during plan/apply.
@@ -52,7 +51,7 @@ def write_test_files(w, max_retries: int = 1) -> None:
     hub_alias = next(
         p["alias"] for p in provs if p["accounts"] == [w.expected.hub_id] and p["region"] == w.expected.hub_region
     )
-    (w.tree / h.OVERRIDE_TF).write_text(h.override_text(provs, w.moto.url, max_retries))
+    (w.tree / h.OVERRIDE_TF).write_text(h.override_text(provs, w.moto.url))
     (w.tree / h.TEST_ONLY_TF).write_text(h.extra_resources_text(hub_alias))
     w.test_files = {name: h.sha256(w.tree / name) for name in (h.OVERRIDE_TF, h.TEST_ONLY_TF)}
     # As users do after generate: a new module block (a new spoke) needs init.

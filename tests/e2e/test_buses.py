@@ -22,9 +22,6 @@ pytestmark = pytest.mark.step
 
 HUB, PROD, STAGING, SANDBOX, EXTRA = "111111111111", "222222222222", "333333333333", "444444444444", "555555555555"
 ALL_ACCOUNTS = [HUB, PROD, STAGING, SANDBOX, EXTRA, h.MOTO_DEFAULT_ACCOUNT]
-# Twice in a row moto dropped a kept-alive connection under this root's many providers (an
-# AssumeRole with one attempt failed): retry as the providers would against AWS.
-RETRIES = 5
 
 
 def two_bus_inventory_text() -> str:
@@ -54,7 +51,7 @@ def test_00_two_buses_are_generated_and_reported(world):
 
 def test_01_both_buses_are_applied_each_with_its_own_members(world):
     w = world
-    steps.write_test_files(w, max_retries=RETRIES)
+    steps.write_test_files(w)
     plan, _ = w.engine.plan_json(w.plans / "buses1.tfplan")
     actions = h.by_action(plan)
     assert set(actions) == {"create"}, sorted(actions)
@@ -82,7 +79,7 @@ def test_03_a_new_member_joins_the_bus_with_room_and_changes_nothing_else(world)
     w = world
     steps.regenerate(w, h.add_member(w.text, "extra", EXTRA, [w.expected.hub_region]))
     assert w.expected.buses == {1: [PROD, STAGING], 2: [SANDBOX, EXTRA]}, w.expected.buses
-    steps.write_test_files(w, max_retries=RETRIES)
+    steps.write_test_files(w)
     plan, _ = w.engine.plan_json(w.plans / "buses3.tfplan")
     actions = h.by_action(plan)
     new = set()

@@ -85,10 +85,7 @@ def prepare(w) -> dict[str, Stack]:
         accounts = {p["accounts"][0] for p in provs}
         assert len(accounts) == 1, f"{path} reaches {accounts}: a stack is one account's"
         steps.ensure_profiles(w, provs)
-        # Stacks run side by side against one moto server, which now and then drops a
-        # kept-alive connection under that load: let the provider retry as it would against
-        # AWS (the lifecycle keeps one attempt).
-        (stack.dir / h.OVERRIDE_TF).write_text(h.override_text(provs, w.moto.url, max_retries=5))
+        (stack.dir / h.OVERRIDE_TF).write_text(h.override_text(provs, w.moto.url))
         names = [h.OVERRIDE_TF]
         if path == HUB_STACK:
             home = next(p["alias"] for p in provs if p["region"] == w.expected.hub_region)
