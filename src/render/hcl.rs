@@ -61,13 +61,25 @@ impl Block {
 const MAX_INLINE_LIST: usize = 3;
 
 /// Prints top-level blocks separated by one blank line, after `header` (a comment line).
-pub fn file(header: &str, blocks: &[Block]) -> String {
+/// Each block is printed as it comes and dropped: a root with thousands of blocks never holds
+/// them all, and its text is reserved once instead of regrown.
+pub fn file(header: &str, blocks: impl IntoIterator<Item = Block>) -> String {
+    let mut blocks = blocks.into_iter();
     let mut out = String::new();
     out.push_str(header);
     out.push('\n');
-    for block in blocks {
+    let mut printed = 0;
+    while let Some(block) = blocks.next() {
+        let start = out.len();
         out.push('\n');
-        print_block(&mut out, block, 0);
+        print_block(&mut out, &block, 0);
+        printed += 1;
+        // The many blocks of a large file share one shape (providers, spokes), but the first
+        // may have another (the hub's module): the second one's size, times the blocks left,
+        // is close to what the rest need.
+        if printed == 2 {
+            out.reserve((out.len() - start) * blocks.size_hint().0);
+        }
     }
     out
 }
@@ -162,17 +174,42 @@ fn print_body(out: &mut String, items: &[Item], indent: usize) {
                     .iter()
                     .position(|it| !matches!(it, Item::Attr(..)))
                     .map_or(items.len(), |n| i + n);
-                let attrs: Vec<(&str, &Expr)> = items[i..run_end]
-                    .iter()
-                    .map(|it| match it {
-                        Item::Attr(k, v) => (*k, v),
-                        _ => unreachable!(),
-                    })
-                    .collect();
-                print_attributes(out, &attrs, indent);
+                print_attributes(out, &items[i..run_end], indent);
                 i = run_end;
             }
         }
+    }
+}
+
+/// A `key = value` line's parts: a block's attribute or an object's entry.
+trait Entry {
+    fn key(&self) -> &str;
+    fn value(&self) -> &Expr;
+}
+
+impl Entry for Item {
+    fn key(&self) -> &str {
+        match self {
+            Item::Attr(key, _) => key,
+            _ => unreachable!("print_body passes runs of attributes only"),
+        }
+    }
+
+    fn value(&self) -> &Expr {
+        match self {
+            Item::Attr(_, value) => value,
+            _ => unreachable!("print_body passes runs of attributes only"),
+        }
+    }
+}
+
+impl Entry for (String, Expr) {
+    fn key(&self) -> &str {
+        &self.0
+    }
+
+    fn value(&self) -> &Expr {
+        &self.1
     }
 }
 
@@ -196,33 +233,33 @@ fn key_width(key: &str) -> usize {
 /// Prints attributes (or object entries), aligning `=` within each group of consecutive
 /// single-line ones. Printed straight into `out`: this is most of generate's work for a
 /// large inventory.
-fn print_attributes(out: &mut String, attrs: &[(&str, &Expr)], indent: usize) {
+fn print_attributes(out: &mut String, attrs: &[impl Entry], indent: usize) {
     let mut start = 0;
     while start < attrs.len() {
-        if !is_inline(attrs[start].1) {
+        if !is_inline(attrs[start].value()) {
             push_pad(out, indent);
-            push_key(out, attrs[start].0);
+            push_key(out, attrs[start].key());
             out.push_str(" = ");
-            print_multiline(out, attrs[start].1, indent);
+            print_multiline(out, attrs[start].value(), indent);
             start += 1;
             continue;
         }
         let end = (start..attrs.len())
-            .find(|&j| !is_inline(attrs[j].1))
+            .find(|&j| !is_inline(attrs[j].value()))
             .unwrap_or(attrs.len());
         let width = attrs[start..end]
             .iter()
-            .map(|(k, _)| key_width(k))
+            .map(|a| key_width(a.key()))
             .max()
             .unwrap_or(0);
-        for (key, value) in &attrs[start..end] {
+        for attr in &attrs[start..end] {
             push_pad(out, indent);
-            push_key(out, key);
-            for _ in key_width(key)..width {
+            push_key(out, attr.key());
+            for _ in key_width(attr.key())..width {
                 out.push(' ');
             }
             out.push_str(" = ");
-            push_inline(out, value);
+            push_inline(out, attr.value());
             out.push('\n');
         }
         start = end;
@@ -274,8 +311,7 @@ fn print_multiline(out: &mut String, expr: &Expr, indent: usize) {
         }
         Expr::Map(entries) => {
             out.push_str("{\n");
-            let attrs: Vec<(&str, &Expr)> = entries.iter().map(|(k, v)| (k.as_str(), v)).collect();
-            print_attributes(out, &attrs, indent + 1);
+            print_attributes(out, entries, indent + 1);
             push_pad(out, indent);
             out.push_str("}\n");
         }
@@ -297,7 +333,7 @@ mod tests {
             )
             .attr("ab", Expr::Bool(true))
             .attr("long_name", Expr::Bool(false));
-        let text = file("# header", &[block]);
+        let text = file("# header", [block]);
         assert_eq!(
             text,
             "# header\n\nmodule \"x\" {\n  source = \"./m\"\n  providers = {\n    aws = aws.a\n  }\n  ab        = true\n  long_name = false\n}\n"
@@ -314,7 +350,7 @@ mod tests {
                 ("for".into(), Expr::Str("w".into())),
             ]),
         );
-        let text = file("#", &[block]);
+        let text = file("#", [block]);
         assert!(
             text.contains(r#""Cost Center" = "$${a}%%{b}\"\\\n""#),
             "{text}"

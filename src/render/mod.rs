@@ -39,26 +39,29 @@ pub fn render(model: &Model, moves: &[MoveRecord]) -> Vec<GeneratedFile> {
 /// renames (single layout); the backend when the inventory has one; the orchestrator's
 /// stack file (stacks layout).
 fn stack_files(model: &Model, stack: &Stack, moves: &[MoveRecord]) -> Vec<GeneratedFile> {
-    let file = |name: &str, blocks: &[Block]| root_file(&root_path(&stack.dir, name), blocks);
+    let path = |name: &str| root_path(&stack.dir, name);
     let mut files = vec![
-        file("versions.tf", &[versions()]),
-        file("providers.tf", &providers(model, stack)),
-        file("main.tf", &modules_blocks(model, stack)),
-        file("outputs.tf", &outputs(model, stack)),
+        root_file(path("versions.tf"), [versions()]),
+        root_file(path("providers.tf"), providers(model, stack)),
+        root_file(path("main.tf"), modules_blocks(model, stack)),
+        root_file(path("outputs.tf"), outputs(model, stack)),
     ];
     if stack.hub {
         let moved = moved_blocks(model, moves);
         if !moved.is_empty() {
-            files.push(file("moves.tf", &moved));
+            files.push(root_file(path("moves.tf"), moved));
         }
     }
     if let Some(backend) = &model.backend {
-        files.push(file("backend.tf", &[backend_block(backend, stack)]));
+        files.push(root_file(
+            path("backend.tf"),
+            [backend_block(backend, stack)],
+        ));
     }
     if model.layout == Layout::Stacks {
-        files.push(file(
-            orchestration::TERRAMATE_FILE,
-            &[orchestration::terramate_stack(stack)],
+        files.push(root_file(
+            path(orchestration::TERRAMATE_FILE),
+            [orchestration::terramate_stack(stack)],
         ));
     }
     files
@@ -90,9 +93,10 @@ fn backend_block(backend: &Backend, stack: &Stack) -> Block {
     Block::new("terraform", &[]).block(s3)
 }
 
-fn root_file(path: &str, blocks: &[Block]) -> GeneratedFile {
+/// A root's file, its blocks printed one by one as `blocks` yields them.
+fn root_file(path: String, blocks: impl IntoIterator<Item = Block>) -> GeneratedFile {
     GeneratedFile {
-        path: path.to_string(),
+        path,
         contents: hcl::file(generated::ROOT_FILE, blocks).into_bytes(),
     }
 }
@@ -118,74 +122,66 @@ fn versions() -> Block {
         ))
 }
 
-fn providers(model: &Model, stack: &Stack) -> Vec<Block> {
-    stack
-        .providers
-        .iter()
-        .map(|p| {
-            let mut block = Block::new("provider", &["aws"])
-                .attr("alias", str(&p.alias))
-                .attr("region", str(&p.region))
-                // A wrong profile or role must never apply into another account.
-                .attr("allowed_account_ids", Expr::List(vec![str(&p.account_id)]));
-            match &p.access {
-                Access::Profile(profile) => block = block.attr("profile", str(profile)),
-                Access::AssumeRole {
-                    role_arn,
-                    external_id,
-                } => {
-                    let mut assume = Block::new("assume_role", &[]).attr("role_arn", str(role_arn));
-                    if let Some(id) = external_id {
-                        assume = assume.attr("external_id", str(id));
-                    }
-                    block = block.blank().block(assume);
+fn providers<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item = Block> + 'a {
+    stack.providers.iter().map(|p| {
+        let mut block = Block::new("provider", &["aws"])
+            .attr("alias", str(&p.alias))
+            .attr("region", str(&p.region))
+            // A wrong profile or role must never apply into another account.
+            .attr("allowed_account_ids", Expr::List(vec![str(&p.account_id)]));
+        match &p.access {
+            Access::Profile(profile) => block = block.attr("profile", str(profile)),
+            Access::AssumeRole {
+                role_arn,
+                external_id,
+            } => {
+                let mut assume = Block::new("assume_role", &[]).attr("role_arn", str(role_arn));
+                if let Some(id) = external_id {
+                    assume = assume.attr("external_id", str(id));
                 }
-                Access::Ambient => {}
+                block = block.blank().block(assume);
             }
-            if !model.tags.is_empty() {
-                let tags = model
-                    .tags
-                    .iter()
-                    .map(|(k, v)| (k.clone(), str(v)))
-                    .collect();
-                block = block
-                    .blank()
-                    .block(Block::new("default_tags", &[]).attr("tags", Expr::Map(tags)));
-            }
-            block
-        })
-        .collect()
+            Access::Ambient => {}
+        }
+        if !model.tags.is_empty() {
+            let tags = model
+                .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), str(v)))
+                .collect();
+            block = block
+                .blank()
+                .block(Block::new("default_tags", &[]).attr("tags", Expr::Map(tags)));
+        }
+        block
+    })
 }
 
 fn providers_map(alias: &str) -> Expr {
     Expr::Map(vec![("aws".into(), reference(&format!("aws.{alias}")))])
 }
 
-fn modules_blocks(model: &Model, stack: &Stack) -> Vec<Block> {
-    let source = |module: &str| str(&format!("{}modules/{module}", stack.to_root()));
-    let mut blocks = Vec::new();
-    if stack.hub {
-        blocks.push(hub_module(model, source("hub")));
-    }
-    for spoke in &stack.spokes {
-        blocks.push(
-            Block::new("module", &[&spoke.module_name])
-                .attr("source", source("spoke"))
-                .attr("providers", providers_map(&spoke.provider_alias))
-                .blank()
-                .attr("name_prefix", str(&model.name_prefix))
-                .attr("account_id", str(&spoke.account_id))
-                .attr("region", str(&spoke.region))
-                .attr("hub_bus_arn", hub_bus_arn(stack, &spoke.intake_bus))
-                .attr("create_analyzer", Expr::Bool(spoke.create_analyzer))
-                .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues))
-                .attr(
-                    "dead_letter_queue_encryption",
-                    str(model.dead_letter_queue_encryption.module_value()),
-                ),
-        );
-    }
-    blocks
+fn modules_blocks<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item = Block> + 'a {
+    let source = |module: &str| format!("{}modules/{module}", stack.to_root());
+    let hub = stack.hub.then(|| hub_module(model, str(&source("hub"))));
+    let spoke_source = source("spoke");
+    let spokes = stack.spokes.iter().map(move |spoke| {
+        Block::new("module", &[&spoke.module_name])
+            .attr("source", str(&spoke_source))
+            .attr("providers", providers_map(&spoke.provider_alias))
+            .blank()
+            .attr("name_prefix", str(&model.name_prefix))
+            .attr("account_id", str(&spoke.account_id))
+            .attr("region", str(&spoke.region))
+            .attr("hub_bus_arn", hub_bus_arn(stack, &spoke.intake_bus))
+            .attr("create_analyzer", Expr::Bool(spoke.create_analyzer))
+            .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues))
+            .attr(
+                "dead_letter_queue_encryption",
+                str(model.dead_letter_queue_encryption.module_value()),
+            )
+    });
+    hub.into_iter().chain(spokes)
 }
 
 /// The ARN a spoke targets: in the hub's root the hub's output, which waits for the bus
