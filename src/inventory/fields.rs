@@ -499,22 +499,31 @@ impl<'a> Table<'a> {
         check: impl Fn(&str) -> Result<(), String>,
     ) -> Option<Vec<Spanned<String>>> {
         let node = self.take(key)?;
-        let path = self.field(key);
+        // Paths only for messages: a valid list (one of thousands of region lists in a large
+        // inventory) formats none.
+        let path = || self.field(key);
         let Value::Array(items) = &node.value else {
             d.report(
-                &path,
+                &path(),
                 node.location,
                 format!("expected a list of strings, found {}", node.value.kind()),
             );
             return None;
         };
-        let mut values = Vec::new();
+        let mut values = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let item_path = format!("{path}[{i}]");
-            if let Some(v) = string(item, &item_path, d)
-                && check_field(&item_path, &v, d, &check)
-            {
-                values.push(v);
+            let item_path = || format!("{}[{i}]", path());
+            match &item.value {
+                Value::String(s) => match check(s) {
+                    Ok(()) => values.push(Spanned {
+                        value: s.clone(),
+                        location: item.location,
+                    }),
+                    Err(message) => d.report(&item_path(), item.location, message),
+                },
+                _ => {
+                    string(item, &item_path(), d);
+                }
             }
         }
         Some(values)
@@ -522,10 +531,10 @@ impl<'a> Table<'a> {
 
     /// A region list: every entry a known region, none twice.
     fn regions(&mut self, key: &str, d: &mut Collector) -> Option<Vec<Spanned<String>>> {
-        let path = self.field(key);
         let regions = self.string_list(key, d, super::checks::check_region)?;
         for (i, r) in regions.iter().enumerate() {
             if let Some(first) = regions[..i].iter().position(|p| p.value == r.value) {
+                let path = self.field(key);
                 d.report(
                     &format!("{path}[{i}]"),
                     r.location,
