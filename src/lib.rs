@@ -45,10 +45,9 @@ pub enum Error {
 /// manifest said before.
 #[derive(Debug)]
 pub struct Generation {
-    /// The whole tree, manifest included, sorted by path.
-    pub files: Vec<generated::GeneratedFile>,
     pub previous: Option<manifest::Manifest>,
-    /// What writing `files` would do to each file in the directory now.
+    /// What writing the whole tree (manifest included) would do to each file in the directory
+    /// now, sorted by path: a generated file's change holds its contents (`new`).
     pub changes: Vec<output::Change>,
     /// Refusals that `--force` turned into notes.
     pub forced: Vec<String>,
@@ -74,9 +73,8 @@ pub fn plan_generation(
     let model = model::load_after(inventory, &earlier)?;
     let outcome = lifecycle::reconcile(&model, previous.as_ref(), options, inventory)?;
     let files = tree(&model, &outcome.moves);
-    let changes = output::plan(out, &files, previous.as_ref())?;
+    let changes = output::plan(out, files, previous.as_ref())?;
     Ok(Generation {
-        files,
         previous,
         changes,
         forced: outcome.forced,

@@ -296,12 +296,7 @@ fn check(inventory: &Path, out: &Path) -> ExitCode {
         );
         return ExitCode::from(EXIT_DIFFERENT);
     }
-    match output::differences(
-        out,
-        &generation.changes,
-        &generation.files,
-        generation.previous.is_some(),
-    ) {
+    match output::differences(out, &generation.changes, generation.previous.is_some()) {
         Ok(differences) if differences.is_empty() => {
             println!(
                 "{} is up to date with {}",

@@ -81,10 +81,15 @@ fn killing_generate_half_way_leaves_the_previous_tree_byte_identical() {
     assert!(staging_dirs(work.path()).is_empty(), "staging was removed");
     let expected = fanin::plan_generation(&inventory, &out, Default::default())
         .unwrap()
-        .files;
+        .changes;
     let after = common::read_tree(&out);
-    for file in &expected {
-        assert_eq!(after[&file.path], file.contents, "{}", file.path);
+    for change in &expected {
+        assert_eq!(
+            Some(&after[&change.path]),
+            change.new.as_ref(),
+            "{}",
+            change.path
+        );
     }
     assert!(after.contains_key("moves.tf"));
 }

@@ -2,7 +2,7 @@
 
 use super::plan::{Action, Change};
 use super::{OutputError, io_error};
-use crate::generated::{GeneratedFile, is_fanin_file};
+use crate::generated::is_fanin_file;
 use std::collections::HashSet;
 use std::fs;
 use std::io;
@@ -35,7 +35,6 @@ impl std::fmt::Display for Difference {
 pub fn differences(
     dir: &Path,
     changes: &[Change],
-    files: &[GeneratedFile],
     has_manifest: bool,
 ) -> Result<Vec<Difference>, OutputError> {
     let mut found: Vec<Difference> = changes
@@ -52,7 +51,11 @@ pub fn differences(
         // Without a manifest, a file with fanin's marker that is not generated is stale.
         let mut present = Vec::new();
         collect_files(dir, dir, &mut present)?;
-        let generated: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let generated: HashSet<&str> = changes
+            .iter()
+            .filter(|c| c.new.is_some())
+            .map(|c| c.path.as_str())
+            .collect();
         for relative in present {
             if generated.contains(relative.as_str()) {
                 continue;
