@@ -2,56 +2,69 @@
 //! indents, `=` aligned across runs of single-line attributes, one blank line between top-level
 //! blocks. String literals are escaped (`quote`), so no inventory text can become code.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
+/// Text of a document: borrowed from the model where it can be (a large root prints
+/// thousands of account ids, regions and names), owned where fanin composes it.
+pub type Text<'a> = Cow<'a, str>;
+
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expr {
+pub enum Expr<'a> {
     /// A string literal; escaped when printed (`"`, `\`, `${`, `%{`, control characters).
-    Str(String),
+    Str(Text<'a>),
     Bool(bool),
-    /// A reference such as `aws.prod_us_east_1` or `module.hub.topic_arn`, built by fanin
-    /// from identifiers it checked; never from free text.
-    Ref(String),
-    List(Vec<Expr>),
+    /// A reference such as `module.hub.topic_arn`, built by fanin from identifiers it
+    /// checked; never from free text.
+    Ref(Text<'a>),
+    /// The reference `object.name`, or `object.name.attribute` (`aws.prod_us_east_1`,
+    /// `module.prod_us_east_1.rule_arn`), printed from its parts: `name` is an identifier
+    /// the model made.
+    Member {
+        object: &'static str,
+        name: &'a str,
+        attribute: Option<&'static str>,
+    },
+    List(Vec<Expr<'a>>),
     /// An object whose keys are printed bare when they are plain identifiers, quoted otherwise.
-    Map(Vec<(String, Expr)>),
+    Map(Vec<(Text<'a>, Expr<'a>)>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Item {
+pub enum Item<'a> {
     /// Attribute names are fanin's own, never from the inventory.
-    Attr(&'static str, Expr),
-    Block(Block),
+    Attr(&'static str, Expr<'a>),
+    Block(Block<'a>),
     Blank,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Block {
-    pub kind: String,
-    pub labels: Vec<String>,
-    pub body: Vec<Item>,
+pub struct Block<'a> {
+    pub kind: &'static str,
+    pub labels: Vec<&'a str>,
+    pub body: Vec<Item<'a>>,
 }
 
-impl Block {
-    pub fn new(kind: &str, labels: &[&str]) -> Block {
+impl<'a> Block<'a> {
+    pub fn new(kind: &'static str, labels: &[&'a str]) -> Block<'a> {
         Block {
-            kind: kind.to_string(),
-            labels: labels.iter().map(|l| l.to_string()).collect(),
+            kind,
+            labels: labels.to_vec(),
             body: Vec::new(),
         }
     }
 
-    pub fn attr(mut self, key: &'static str, value: Expr) -> Block {
+    pub fn attr(mut self, key: &'static str, value: Expr<'a>) -> Block<'a> {
         self.body.push(Item::Attr(key, value));
         self
     }
 
-    pub fn block(mut self, block: Block) -> Block {
+    pub fn block(mut self, block: Block<'a>) -> Block<'a> {
         self.body.push(Item::Block(block));
         self
     }
 
-    pub fn blank(mut self) -> Block {
+    pub fn blank(mut self) -> Block<'a> {
         self.body.push(Item::Blank);
         self
     }
@@ -63,7 +76,7 @@ const MAX_INLINE_LIST: usize = 3;
 /// Prints top-level blocks separated by one blank line, after `header` (a comment line).
 /// Each block is printed as it comes and dropped: a root with thousands of blocks never holds
 /// them all, and its text is reserved once instead of regrown.
-pub fn file(header: &str, blocks: impl IntoIterator<Item = Block>) -> String {
+pub fn file<'a>(header: &str, blocks: impl IntoIterator<Item = Block<'a>>) -> String {
     let mut blocks = blocks.into_iter();
     let mut out = String::new();
     out.push_str(header);
@@ -76,9 +89,12 @@ pub fn file(header: &str, blocks: impl IntoIterator<Item = Block>) -> String {
         printed += 1;
         // The many blocks of a large file share one shape (providers, spokes), but the first
         // may have another (the hub's module): the second one's size, times the blocks left,
-        // is close to what the rest need.
+        // is close to what the rest need. A quarter more covers longer names (a region or a
+        // key longer than the second block's): falling short would double the text, while
+        // reserved bytes never written cost no memory.
         if printed == 2 {
-            out.reserve((out.len() - start) * blocks.size_hint().0);
+            let rest = (out.len() - start) * blocks.size_hint().0;
+            out.reserve(rest + rest / 4);
         }
     }
     out
@@ -144,7 +160,7 @@ fn push_pad(out: &mut String, indent: usize) {
 
 fn print_block(out: &mut String, block: &Block, indent: usize) {
     push_pad(out, indent);
-    out.push_str(&block.kind);
+    out.push_str(block.kind);
     for label in &block.labels {
         out.push(' ');
         quote_into(out, label);
@@ -184,10 +200,10 @@ fn print_body(out: &mut String, items: &[Item], indent: usize) {
 /// A `key = value` line's parts: a block's attribute or an object's entry.
 trait Entry {
     fn key(&self) -> &str;
-    fn value(&self) -> &Expr;
+    fn value(&self) -> &Expr<'_>;
 }
 
-impl Entry for Item {
+impl Entry for Item<'_> {
     fn key(&self) -> &str {
         match self {
             Item::Attr(key, _) => key,
@@ -195,7 +211,7 @@ impl Entry for Item {
         }
     }
 
-    fn value(&self) -> &Expr {
+    fn value(&self) -> &Expr<'_> {
         match self {
             Item::Attr(_, value) => value,
             _ => unreachable!("print_body passes runs of attributes only"),
@@ -203,12 +219,12 @@ impl Entry for Item {
     }
 }
 
-impl Entry for (String, Expr) {
+impl Entry for (Text<'_>, Expr<'_>) {
     fn key(&self) -> &str {
         &self.0
     }
 
-    fn value(&self) -> &Expr {
+    fn value(&self) -> &Expr<'_> {
         &self.1
     }
 }
@@ -269,7 +285,7 @@ fn print_attributes(out: &mut String, attrs: &[impl Entry], indent: usize) {
 /// Whether a value prints on a single line.
 fn is_inline(expr: &Expr) -> bool {
     match expr {
-        Expr::Str(_) | Expr::Bool(_) | Expr::Ref(_) => true,
+        Expr::Str(_) | Expr::Bool(_) | Expr::Ref(_) | Expr::Member { .. } => true,
         Expr::List(items) => items.len() <= MAX_INLINE_LIST && items.iter().all(is_inline),
         Expr::Map(entries) => entries.is_empty(),
     }
@@ -281,6 +297,19 @@ fn push_inline(out: &mut String, expr: &Expr) {
         Expr::Str(s) => quote_into(out, s),
         Expr::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Expr::Ref(r) => out.push_str(r),
+        Expr::Member {
+            object,
+            name,
+            attribute,
+        } => {
+            out.push_str(object);
+            out.push('.');
+            out.push_str(name);
+            if let Some(attribute) = attribute {
+                out.push('.');
+                out.push_str(attribute);
+            }
+        }
         Expr::List(items) => {
             out.push('[');
             for (n, item) in items.iter().enumerate() {

@@ -8,7 +8,7 @@ pub mod state_moves;
 use crate::generated::{self, GeneratedFile};
 use crate::model::{Access, Backend, Layout, Model, MoveRecord, Stack, root_path};
 use crate::modules;
-use hcl::{Block, Expr};
+use hcl::{Block, Expr, Text};
 
 /// The engine floor of the generated root: the modules' own (`required_version` in
 /// modules/*/versions.tf, checked by a test).
@@ -69,10 +69,10 @@ fn stack_files(model: &Model, stack: &Stack, moves: &[MoveRecord]) -> Vec<Genera
 
 /// The S3 backend, written as the S3 backend documentation of Terraform and OpenTofu gives
 /// it (`assume_role` as an object, `use_lockfile` for S3-native locking, both 1.10+).
-fn backend_block(backend: &Backend, stack: &Stack) -> Block {
+fn backend_block<'a>(backend: &'a Backend, stack: &Stack) -> Block<'a> {
     let mut s3 = Block::new("backend", &["s3"])
         .attr("bucket", str(&backend.bucket))
-        .attr("key", str(&backend.key_for(stack)))
+        .attr("key", str(backend.key_for(stack)))
         .attr("region", str(&backend.region))
         .attr("encrypt", Expr::Bool(true));
     if backend.use_lockfile {
@@ -94,22 +94,22 @@ fn backend_block(backend: &Backend, stack: &Stack) -> Block {
 }
 
 /// A root's file, its blocks printed one by one as `blocks` yields them.
-fn root_file(path: String, blocks: impl IntoIterator<Item = Block>) -> GeneratedFile {
+fn root_file<'a>(path: String, blocks: impl IntoIterator<Item = Block<'a>>) -> GeneratedFile {
     GeneratedFile {
         path,
         contents: hcl::file(generated::ROOT_FILE, blocks).into_bytes(),
     }
 }
 
-fn str(s: &str) -> Expr {
-    Expr::Str(s.to_string())
+fn str<'a>(s: impl Into<Text<'a>>) -> Expr<'a> {
+    Expr::Str(s.into())
 }
 
-fn reference(s: &str) -> Expr {
-    Expr::Ref(s.to_string())
+fn reference<'a>(s: impl Into<Text<'a>>) -> Expr<'a> {
+    Expr::Ref(s.into())
 }
 
-fn versions() -> Block {
+fn versions() -> Block<'static> {
     Block::new("terraform", &[])
         .attr("required_version", str(ENGINE_VERSIONS))
         .blank()
@@ -122,7 +122,7 @@ fn versions() -> Block {
         ))
 }
 
-fn providers<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item = Block> + 'a {
+fn providers<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item = Block<'a>> + 'a {
     stack.providers.iter().map(|p| {
         let mut block = Block::new("provider", &["aws"])
             .attr("alias", str(&p.alias))
@@ -147,7 +147,7 @@ fn providers<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item = Blo
             let tags = model
                 .tags
                 .iter()
-                .map(|(k, v)| (k.clone(), str(v)))
+                .map(|(k, v)| (Text::from(k), str(v)))
                 .collect();
             block = block
                 .blank()
@@ -157,17 +157,22 @@ fn providers<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item = Blo
     })
 }
 
-fn providers_map(alias: &str) -> Expr {
-    Expr::Map(vec![("aws".into(), reference(&format!("aws.{alias}")))])
+fn providers_map(alias: &str) -> Expr<'_> {
+    let provider = Expr::Member {
+        object: "aws",
+        name: alias,
+        attribute: None,
+    };
+    Expr::Map(vec![("aws".into(), provider)])
 }
 
-fn modules_blocks<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item = Block> + 'a {
+fn modules_blocks<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item = Block<'a>> + 'a {
     let source = |module: &str| format!("{}modules/{module}", stack.to_root());
-    let hub = stack.hub.then(|| hub_module(model, str(&source("hub"))));
+    let hub = stack.hub.then(|| hub_module(model, str(source("hub"))));
     let spoke_source = source("spoke");
     let spokes = stack.spokes.iter().map(move |spoke| {
         Block::new("module", &[&spoke.module_name])
-            .attr("source", str(&spoke_source))
+            .attr("source", str(spoke_source.clone()))
             .attr("providers", providers_map(&spoke.provider_alias))
             .blank()
             .attr("name_prefix", str(&model.name_prefix))
@@ -188,19 +193,19 @@ fn modules_blocks<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item 
 /// policies (EventBridge checks a target on another account's bus when the target is created,
 /// so the policy must list the member first). A member's stack has no hub module: the ARN is
 /// computed, and the orchestrator applies the hub's stack first.
-fn hub_bus_arn(stack: &Stack, (number, arn): &(u32, String)) -> Expr {
+fn hub_bus_arn<'a>(stack: &Stack, (number, arn): &'a (u32, String)) -> Expr<'a> {
     match number {
         _ if !stack.hub => str(arn),
         1 => reference("module.hub.intake_bus_arn"),
-        n => reference(&format!("module.hub.additional_intake_bus_arns[\"{n}\"]")),
+        n => reference(format!("module.hub.additional_intake_bus_arns[\"{n}\"]")),
     }
 }
 
 /// The hub module: its intake buses' members (the first bus's in `member_account_ids`, as
 /// before there were several), topic, subscriptions and protections.
-fn hub_module(model: &Model, source: Expr) -> Block {
+fn hub_module<'a>(model: &'a Model, source: Expr<'a>) -> Block<'a> {
     let hub = &model.hub;
-    let ids = |members: &[String]| Expr::List(members.iter().map(|id| str(id)).collect());
+    let ids = |members: &'a [String]| Expr::List(members.iter().map(str).collect());
     let (first, additional) = model
         .intake_buses
         .split_first()
@@ -221,7 +226,7 @@ fn hub_module(model: &Model, source: Expr) -> Block {
             Expr::Map(
                 additional
                     .iter()
-                    .map(|bus| (bus.number.to_string(), ids(&bus.members)))
+                    .map(|bus| (Text::from(bus.number.to_string()), ids(&bus.members)))
                     .collect(),
             ),
         );
@@ -230,7 +235,7 @@ fn hub_module(model: &Model, source: Expr) -> Block {
         .attr("topic_name", str(&hub.topic_name))
         .attr(
             "notification_emails",
-            Expr::List(hub.emails.iter().map(|e| str(e)).collect()),
+            Expr::List(hub.emails.iter().map(str).collect()),
         )
         .attr("encrypt_topic", Expr::Bool(hub.encrypt_topic))
         .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues))
@@ -240,22 +245,24 @@ fn hub_module(model: &Model, source: Expr) -> Block {
         )
 }
 
-fn outputs(model: &Model, stack: &Stack) -> Vec<Block> {
-    let output = |name: &str, description: &str, value: Expr| {
+fn outputs<'a>(model: &Model, stack: &'a Stack) -> Vec<Block<'a>> {
+    let output = |name: &'static str, description: Text<'static>, value: Expr<'a>| {
         Block::new("output", &[name])
-            .attr("description", str(description))
+            .attr("description", Expr::Str(description))
             .attr("value", value)
     };
-    let spoke_map = |attribute: &str| {
+    let spoke_map = |attribute: &'static str| {
         Expr::Map(
             stack
                 .spokes
                 .iter()
                 .map(|s| {
-                    (
-                        s.provider_alias.clone(),
-                        reference(&format!("module.{}.{attribute}", s.module_name)),
-                    )
+                    let output = Expr::Member {
+                        object: "module",
+                        name: &s.module_name,
+                        attribute: Some(attribute),
+                    };
+                    (Text::from(&s.provider_alias), output)
                 })
                 .collect(),
         )
@@ -264,18 +271,18 @@ fn outputs(model: &Model, stack: &Stack) -> Vec<Block> {
     if stack.hub {
         blocks.push(output(
             "topic_arn",
-            "SNS topic that receives every account's Access Analyzer findings.",
+            "SNS topic that receives every account's Access Analyzer findings.".into(),
             reference("module.hub.topic_arn"),
         ));
         blocks.push(output(
             "intake_bus_arn",
-            "Event bus in the hub that member accounts forward findings to.",
+            "Event bus in the hub that member accounts forward findings to.".into(),
             reference("module.hub.intake_bus_arn"),
         ));
         if model.intake_buses.len() > 1 {
             blocks.push(output(
                 "additional_intake_bus_arns",
-                "Intake buses opened when the first was full, by number; each member forwards to one of them or to intake_bus_arn.",
+                "Intake buses opened when the first was full, by number; each member forwards to one of them or to intake_bus_arn.".into(),
                 reference("module.hub.additional_intake_bus_arns"),
             ));
         }
@@ -288,12 +295,12 @@ fn outputs(model: &Model, stack: &Stack) -> Vec<Block> {
     };
     blocks.push(output(
         "spoke_rule_arns",
-        &format!("Forwarding rule of each spoke, by provider alias ({by})."),
+        format!("Forwarding rule of each spoke, by provider alias ({by}).").into(),
         spoke_map("rule_arn"),
     ));
     blocks.push(output(
         "spoke_role_arns",
-        "Role each spoke's rule uses to put events on the intake bus, by provider alias.",
+        "Role each spoke's rule uses to put events on the intake bus, by provider alias.".into(),
         spoke_map("role_arn"),
     ));
     blocks
@@ -301,14 +308,14 @@ fn outputs(model: &Model, stack: &Stack) -> Vec<Block> {
 
 /// One `moved` block per spoke of a kept rename, so that a renamed key moves the spoke's
 /// resources instead of destroying and recreating them (the model decides which).
-fn moved_blocks(model: &Model, moves: &[MoveRecord]) -> Vec<Block> {
+fn moved_blocks(model: &Model, moves: &[MoveRecord]) -> Vec<Block<'static>> {
     model
         .spoke_moves(moves)
         .into_iter()
         .map(|(from, to)| {
             Block::new("moved", &[])
-                .attr("from", reference(&format!("module.{from}")))
-                .attr("to", reference(&format!("module.{to}")))
+                .attr("from", reference(format!("module.{from}")))
+                .attr("to", reference(format!("module.{to}")))
         })
         .collect()
 }

@@ -15,7 +15,7 @@ pub const STACK_LIST: &str = "stacks.json";
 
 /// `stack { ... }` for Terramate. `after` paths are relative to the stack, as Terramate
 /// resolves them, so the tree can sit anywhere in a repository.
-pub fn terramate_stack(stack: &Stack) -> Block {
+pub fn terramate_stack(stack: &Stack) -> Block<'_> {
     let (key, account_id) = stack
         .account
         .clone()
@@ -26,21 +26,21 @@ pub fn terramate_stack(stack: &Stack) -> Block {
         regions(stack).join(", ")
     );
     let mut block = Block::new("stack", &[])
-        .attr("id", Expr::Str(stack.id.clone()))
-        .attr("name", Expr::Str(key))
-        .attr("description", Expr::Str(description))
+        .attr("id", Expr::Str((&stack.id).into()))
+        .attr("name", Expr::Str(key.into()))
+        .attr("description", Expr::Str(description.into()))
         .attr(
             "tags",
             Expr::List(vec![
                 Expr::Str("fanin".into()),
-                Expr::Str(format!("fanin-{role}")),
+                Expr::Str(format!("fanin-{role}").into()),
             ]),
         );
     if !stack.after.is_empty() {
         let after = stack
             .after
             .iter()
-            .map(|dir| Expr::Str(format!("{}{dir}", stack.to_root())))
+            .map(|dir| Expr::Str(format!("{}{dir}", stack.to_root()).into()))
             .collect();
         block = block.attr("after", Expr::List(after));
     }
