@@ -153,8 +153,16 @@ pub fn is_identifier(s: &str) -> bool {
 }
 
 fn push_pad(out: &mut String, indent: usize) {
-    for _ in 0..indent {
-        out.push_str("  ");
+    push_spaces(out, indent * 2);
+}
+
+fn push_spaces(out: &mut String, count: usize) {
+    const SPACES: &str = "                                ";
+    let mut left = count;
+    while left > 0 {
+        let run = left.min(SPACES.len());
+        out.push_str(&SPACES[..run]);
+        left -= run;
     }
 }
 
@@ -270,10 +278,9 @@ fn print_attributes(out: &mut String, attrs: &[impl Entry], indent: usize) {
             .unwrap_or(0);
         for attr in &attrs[start..end] {
             push_pad(out, indent);
+            let key_start = out.len();
             push_key(out, attr.key());
-            for _ in key_width(attr.key())..width {
-                out.push(' ');
-            }
+            push_spaces(out, width - out[key_start..].chars().count());
             out.push_str(" = ");
             push_inline(out, attr.value());
             out.push('\n');
