@@ -829,12 +829,17 @@ fn intake_buses(
         .collect();
     members.sort_unstable();
     let member_count = members.len();
+    let whose = if raised.is_some() {
+        "the hub's quota"
+    } else {
+        "EventBridge's default quota"
+    };
     let buses = match hub.assign(&members, earlier, quota) {
         Ok(buses) => buses,
         Err(problems) => {
-            let (field, location, whose) = match raised {
-                Some(q) => ("settings.bus_policy_quota", q.location, "the hub's quota"),
-                None => ("members", None, "EventBridge's default quota"),
+            let (field, location) = match raised {
+                Some(q) => ("settings.bus_policy_quota", q.location),
+                None => ("members", None),
             };
             for problem in problems {
                 d.report(field, location, overflow_message(&problem, whose, quota));
@@ -860,7 +865,6 @@ fn intake_buses(
                 "{} members need {} intake buses under {whose} of {quota} characters, and the hub's dead-letter queue policy, which names every bus's finding rule, would be {dead_letter_policy_len} bytes, over SQS's limit of {QUEUE_POLICY_LIMIT}: ask AWS to raise the hub's \"Event bus policy size\" quota and set settings.bus_policy_quota to it, so that fewer buses are needed",
                 member_count,
                 buses.len(),
-                whose = if raised.is_some() { "the hub's quota" } else { "EventBridge's default quota" },
             ),
         );
     }
