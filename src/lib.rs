@@ -41,6 +41,42 @@ pub enum Error {
     Usage(String),
 }
 
+/// What `init` drafts an inventory from.
+#[derive(Debug, Clone, Copy)]
+pub enum DraftSource<'a> {
+    /// An AWS CLI config file: one member per profile that names an account.
+    AwsConfig(&'a Path),
+    /// A CSV list: one member per row.
+    Csv(&'a Path),
+}
+
+/// An inventory drafted from `source`, to be written at `path` (whose extension gives the
+/// format). The draft is read back and modelled as generate would read it: what `init`
+/// writes always generates.
+pub fn draft_inventory(
+    source: DraftSource<'_>,
+    choices: &inventory::draft::Choices,
+    path: &Path,
+) -> Result<inventory::draft::Draft, Error> {
+    let format = inventory::Format::from_path(path).ok_or_else(|| {
+        Error::Usage(format!(
+            "{}: fanin reads inventories named *.toml, *.yaml, *.yml or *.json; name the file with one of these and init writes that format",
+            path.display()
+        ))
+    })?;
+    let (DraftSource::AwsConfig(file) | DraftSource::Csv(file)) = source;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Error::Usage(format!("{}: {e}", file.display())))?;
+    let draft = match source {
+        DraftSource::AwsConfig(_) => inventory::draft::from_aws_config(&text, choices, format),
+        DraftSource::Csv(_) => inventory::draft::from_csv(&text, choices, format),
+    }
+    .map_err(|message| Error::Usage(format!("{}: {message}", file.display())))?;
+    let inventory = inventory::parse(&draft.text, format, path)?;
+    model::build(&inventory, path)?;
+    Ok(draft)
+}
+
 /// What generating `inventory` into a directory would write, and what that directory's
 /// manifest said before.
 #[derive(Debug)]

@@ -27,14 +27,81 @@ struct Cli {
     command: Command,
 }
 
+/// `init --from-aws-config` / `--from-csv`: an inventory drafted from what a team has.
+#[derive(clap::Args)]
+#[command(group(
+    clap::ArgGroup::new("source")
+        .args(["from_aws_config", "from_csv"])
+        .requires("hub")
+))]
+struct DraftFrom {
+    /// Draft the inventory from an AWS CLI config file (default: $AWS_CONFIG_FILE, else
+    /// ~/.aws/config): one member per profile that names an account (sso_account_id, or the
+    /// account of role_arn), reached through that profile. Profiles that cannot be used are
+    /// reported and left out.
+    #[arg(long, value_name = "FILE")]
+    from_aws_config: Option<Option<PathBuf>>,
+    /// Draft the inventory from a CSV list of accounts: a header row naming the columns key,
+    /// account_id and optionally regions (separated by spaces or ;), profile and role_arn;
+    /// one row per account, the hub's included. Rows that cannot be used are reported and
+    /// left out.
+    #[arg(long, value_name = "FILE", conflicts_with = "from_aws_config")]
+    from_csv: Option<PathBuf>,
+    /// The hub account: its profile (--from-aws-config) or its row's key (--from-csv).
+    #[arg(long, value_name = "NAME", requires = "source")]
+    hub: Option<String>,
+    /// The hub's home region (default: the hub profile's region, or the first of the hub
+    /// row's regions).
+    #[arg(long, value_name = "REGION", requires = "source")]
+    hub_region: Option<String>,
+    /// The regions of every member that lists none, comma-separated (default: the hub's
+    /// home region).
+    #[arg(
+        long,
+        value_name = "REGIONS",
+        value_delimiter = ',',
+        requires = "source"
+    )]
+    regions: Vec<String>,
+    /// An address notified of findings; repeat for several.
+    #[arg(long = "email", value_name = "ADDRESS", requires = "source")]
+    emails: Vec<String>,
+}
+
+impl DraftFrom {
+    /// The file to draft from, if any.
+    fn source(&self) -> Option<(PathBuf, bool)> {
+        if let Some(csv) = &self.from_csv {
+            return Some((csv.clone(), false));
+        }
+        let config = match self.from_aws_config.as_ref()? {
+            Some(path) => path.clone(),
+            // Where the AWS CLI looks (AWS CLI user guide, "Configuration and credential
+            // file settings": AWS_CONFIG_FILE, else ~/.aws/config).
+            None => std::env::var_os("AWS_CONFIG_FILE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    let home = std::env::var_os("HOME")
+                        .or_else(|| std::env::var_os("USERPROFILE"))
+                        .unwrap_or_default();
+                    PathBuf::from(home).join(".aws").join("config")
+                }),
+        };
+        Some((config, true))
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Write an example inventory to start from (commented in TOML and YAML).
+    /// Write an example inventory to start from (commented in TOML and YAML), or draft one
+    /// from the profiles of an AWS CLI config file.
     Init {
         /// Where to write it: .toml, .yaml/.yml or .json, in that format. Missing
         /// directories are created; an existing file is never overwritten.
         #[arg(default_value = "fanin.toml")]
         path: PathBuf,
+        #[command(flatten)]
+        from: DraftFrom,
     },
     /// Write the tree for an inventory (all files or none) and its manifest.
     Generate {
@@ -133,7 +200,10 @@ const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Init { path } => init(&path),
+        Command::Init { path, from } => match from.source() {
+            None => init(&path, None),
+            Some((file, aws_config)) => init(&path, Some((&file, aws_config, &from))),
+        },
         Command::Generate { target, changes } => {
             generate(&target.inventory, &target.out, changes.options())
         }
@@ -165,7 +235,8 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(EXIT_ERROR)
 }
 
-fn init(path: &Path) -> ExitCode {
+/// Writes the example inventory at `path`, or the draft made from an AWS CLI config file.
+fn init(path: &Path, from: Option<(&Path, bool, &DraftFrom)>) -> ExitCode {
     use std::io::Write;
     let Some(format) = Format::from_path(path) else {
         return fail(format!(
@@ -188,6 +259,29 @@ fn init(path: &Path) -> ExitCode {
             path.display()
         ));
     }
+    let draft = match from {
+        None => None,
+        Some((file, aws_config, from)) => {
+            let choices = fanin::inventory::draft::Choices {
+                hub: from.hub.clone().unwrap_or_default(),
+                hub_region: from.hub_region.clone(),
+                regions: from.regions.clone(),
+                emails: from.emails.clone(),
+            };
+            let source = if aws_config {
+                fanin::DraftSource::AwsConfig(file)
+            } else {
+                fanin::DraftSource::Csv(file)
+            };
+            match fanin::draft_inventory(source, &choices, path) {
+                Ok(draft) => Some((file, draft)),
+                Err(e) => return fail(e),
+            }
+        }
+    };
+    let contents = draft
+        .as_ref()
+        .map_or(fanin::example_inventory(format), |(_, d)| d.text.as_str());
     let created = !dir.exists();
     if created && let Err(e) = std::fs::create_dir_all(dir) {
         return fail(format!("error: {}: {e}", dir.display()));
@@ -195,7 +289,7 @@ fn init(path: &Path) -> ExitCode {
     // Written beside its destination and moved there only when complete, never over an
     // existing file: no half-written inventory, nothing overwritten.
     let written = tempfile::NamedTempFile::new_in(dir).and_then(|mut temp| {
-        temp.write_all(fanin::example_inventory(format).as_bytes())?;
+        temp.write_all(contents.as_bytes())?;
         temp.as_file().sync_all()?;
         temp.persist_noclobber(path).map_err(|e| e.error)
     });
@@ -203,6 +297,23 @@ fn init(path: &Path) -> ExitCode {
         Ok(_) => {
             if created {
                 println!("created {}", dir.display());
+            }
+            if let Some((source, draft)) = &draft {
+                for skipped in &draft.skipped {
+                    eprintln!(
+                        "warning: {}: left out {}: {}",
+                        source.display(),
+                        skipped.what,
+                        skipped.reason
+                    );
+                }
+                println!(
+                    "drafted {} from {}: the hub and {} members, {} left out",
+                    path.display(),
+                    source.display(),
+                    draft.members,
+                    draft.skipped.len()
+                );
             }
             println!(
                 "wrote {}; edit it, then run: fanin generate {} --out <dir>",

@@ -7,6 +7,7 @@
 #[macro_use]
 mod fields;
 mod checks;
+pub mod draft;
 mod read;
 mod rules;
 mod tree;
