@@ -409,3 +409,58 @@ fn yaml_and_json_inventories_generate_the_same_tree_as_toml() {
         );
     }
 }
+
+/// The pre-commit hook runs `fanin check` with the arguments the README shows, and fails the
+/// commit when the tree is not what generate writes.
+#[test]
+fn the_pre_commit_hook_runs_check_with_the_readme_arguments() {
+    #[derive(serde::Deserialize)]
+    struct Hook {
+        id: String,
+        entry: String,
+        language: String,
+        pass_filenames: bool,
+    }
+    let text = fs::read_to_string(repo().join(".pre-commit-hooks.yaml")).unwrap();
+    let hooks: Vec<Hook> = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(hooks.len(), 1);
+    let hook = &hooks[0];
+    assert_eq!(
+        (
+            hook.id.as_str(),
+            hook.language.as_str(),
+            hook.pass_filenames
+        ),
+        ("fanin-check", "rust", false)
+    );
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let args = "[fanin.toml, --out, infra/fanin]";
+    assert!(
+        readme.contains(&format!("args: {args}")),
+        "README shows the hook's args"
+    );
+    assert!(
+        text.contains(&format!("args: {args}")),
+        "the hook file names them too"
+    );
+
+    // pre-commit runs `entry` followed by `args`, from the repository's root.
+    let work = tempfile::tempdir().unwrap();
+    fs::copy(minimal_inventory(), work.path().join("fanin.toml")).unwrap();
+    let run_hook = || {
+        let mut words = hook.entry.split_whitespace();
+        assert_eq!(words.next(), Some("fanin"));
+        let mut command = fanin();
+        command
+            .current_dir(work.path())
+            .args(words)
+            .args(["fanin.toml", "--out", "infra/fanin"]);
+        command.assert()
+    };
+    run_hook().code(1);
+    common::generate(
+        &work.path().join("fanin.toml"),
+        &work.path().join("infra/fanin"),
+    );
+    run_hook().code(0);
+}
