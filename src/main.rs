@@ -149,6 +149,18 @@ enum Command {
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
     },
+    /// Print the completion script of a shell, made from this command line's definition
+    /// (bash: `fanin completions bash > /etc/bash_completion.d/fanin`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a man page (roff), made from this command line's definition: fanin(1), or with
+    /// a command, fanin-COMMAND(1) (`fanin man generate > fanin-generate.1`).
+    Man {
+        /// The command whose page to print.
+        command: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -224,9 +236,50 @@ fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "fanin", &mut script);
+            print_bytes(&script)
+        }
+        Command::Man { command: name } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            // Building names each command as its man page does (fanin-generate).
+            command.build();
+            let command = match name {
+                None => command,
+                Some(name) => match command.find_subcommand(&name) {
+                    Some(found) => found.clone().version(env!("CARGO_PKG_VERSION")),
+                    None => {
+                        let known: Vec<&str> =
+                            command.get_subcommands().map(|c| c.get_name()).collect();
+                        return fail(format!(
+                            "error: no command {}; allowed: {}",
+                            fanin::diagnostics::shown(&name),
+                            known.join(", ")
+                        ));
+                    }
+                },
+            };
+            let mut page = Vec::new();
+            match clap_mangen::Man::new(command).render(&mut page) {
+                Ok(()) => print_bytes(&page),
+                Err(e) => fail(format!("error: making the man page: {e}")),
+            }
+        }
         Command::Validate { dir, engine, jobs } => {
             validate(&dir, engine.as_deref(), jobs.map(usize::from))
         }
+    }
+}
+
+/// Writes `bytes` to stdout; a closed pipe (`| head`) is an error, not a panic.
+fn print_bytes(bytes: &[u8]) -> ExitCode {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("error: writing to stdout: {e}")),
     }
 }
 

@@ -464,3 +464,45 @@ fn the_pre_commit_hook_runs_check_with_the_readme_arguments() {
     );
     run_hook().code(0);
 }
+
+/// Completion scripts and man pages come from the command line's definition: every command
+/// is in them.
+#[test]
+fn completions_and_man_pages_cover_every_command() {
+    let top = fanin().arg("--help").assert().success();
+    let commands = subcommands(&String::from_utf8_lossy(&top.get_output().stdout));
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = fanin().args(["completions", shell]).assert().success();
+        let script = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        for command in &commands {
+            assert!(script.contains(command.as_str()), "{shell}: no {command}");
+        }
+        // Flags too: the completion knows generate's --out and init's --from-aws-config.
+        assert!(script.contains("from-aws-config"), "{shell}");
+    }
+    let out = fanin().arg("man").assert().success();
+    let page = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        page.starts_with(".ie") && page.contains(".TH fanin 1"),
+        "{page}"
+    );
+    for command in &commands {
+        // roff escapes the dash in a page name: fanin\-generate(1).
+        let name = format!("fanin\\-{}(1)", command.replace('-', "\\-"));
+        assert!(page.contains(&name), "fanin(1) does not list {name}");
+        let out = fanin().args(["man", command]).assert().success();
+        let sub = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        assert!(
+            sub.contains(&format!(".TH fanin-{command} 1")),
+            "{command}: {}",
+            sub.lines().take(4).collect::<Vec<_>>().join("\n")
+        );
+    }
+    fanin()
+        .args(["man", "genrate"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no command \"genrate\"; allowed: init, generate",
+        ));
+}
