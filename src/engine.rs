@@ -80,23 +80,28 @@ pub struct Validation {
     pub roots: Vec<RootResult>,
     /// `fmt -check` over the whole tree, when every root passed.
     pub fmt: Option<Step>,
+    /// What `fmt -check` printed (the files it would change), when not streamed.
+    pub fmt_output: String,
 }
 
 /// Runs the steps on a copy of `dir` in a temporary directory: init and validate in each of
 /// `roots` (at most `jobs` at once), then fmt once. `init` writes `.terraform/` and a lock
 /// file for this machine's platform only; on a copy, the tree stays exactly what generate
-/// wrote (and `check` clean). With one root the engine prints to our stdout and stderr.
+/// wrote (and `check` clean). For a person the engine prints to our stdout and stderr as it
+/// runs (one root, and fmt); with `capture` (a report for tools) every output is kept in the
+/// results instead.
 pub fn validate(
     engine: &Engine,
     dir: &Path,
     roots: &[String],
     jobs: usize,
+    capture: bool,
 ) -> std::io::Result<Validation> {
     let copy = tempfile::Builder::new()
         .prefix("fanin-validate-")
         .tempdir()?;
     copy_tree(dir, copy.path())?;
-    let stream = roots.len() == 1;
+    let stream = !capture && roots.len() == 1;
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -120,20 +125,37 @@ pub fn validate(
         .into_iter()
         .map(|(_, r)| r)
         .collect::<std::io::Result<Vec<RootResult>>>()?;
+    let mut fmt_output = String::new();
     let fmt = if roots.iter().all(|r| r.steps.iter().all(|s| s.passed)) {
-        let status = Command::new(&engine.program)
+        let mut command = Command::new(&engine.program);
+        command
             .args(FMT)
             .current_dir(copy.path())
-            .env("TF_IN_AUTOMATION", "1")
-            .status()?;
+            .env("TF_IN_AUTOMATION", "1");
+        let passed = run_step(&mut command, !capture, &mut fmt_output)?;
         Some(Step {
             args: FMT.to_vec(),
-            passed: status.success(),
+            passed,
         })
     } else {
         None
     };
-    Ok(Validation { roots, fmt })
+    Ok(Validation {
+        roots,
+        fmt,
+        fmt_output,
+    })
+}
+
+/// Runs one engine step: printing as it runs (`stream`), or into `output`. Whether it passed.
+fn run_step(command: &mut Command, stream: bool, output: &mut String) -> std::io::Result<bool> {
+    if stream {
+        return Ok(command.status()?.success());
+    }
+    let run = command.output()?;
+    output.push_str(&String::from_utf8_lossy(&run.stdout));
+    output.push_str(&String::from_utf8_lossy(&run.stderr));
+    Ok(run.status.success())
 }
 
 fn validate_root(
@@ -150,14 +172,7 @@ fn validate_root(
             .args(*args)
             .current_dir(dir)
             .env("TF_IN_AUTOMATION", "1");
-        let passed = if stream {
-            command.status()?.success()
-        } else {
-            let run = command.output()?;
-            output.push_str(&String::from_utf8_lossy(&run.stdout));
-            output.push_str(&String::from_utf8_lossy(&run.stderr));
-            run.status.success()
-        };
+        let passed = run_step(&mut command, stream, &mut output)?;
         steps.push(Step {
             args: args.to_vec(),
             passed,

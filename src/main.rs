@@ -116,6 +116,11 @@ enum Command {
     Check {
         #[command(flatten)]
         target: Target,
+        /// `text` for people, `json` for tools: one object on stdout with `up_to_date`,
+        /// `tree_exists`, `differences` (each `path` and `kind`) and the `fix` command, or
+        /// `error`.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
     },
     /// Show, as a unified diff, what generate with the same flags would change in DIR
     /// (coloured on a terminal); changes nothing.
@@ -148,6 +153,10 @@ enum Command {
         /// engine provider process per provider configuration in memory.
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
+        /// `text` for people, `json` for tools: one object on stdout with `passed`, each
+        /// root's result and output, and fmt's, or `error`.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
     },
     /// Print the completion script of a shell, made from this command line's definition
     /// (bash: `fanin completions bash > /etc/bash_completion.d/fanin`).
@@ -161,6 +170,12 @@ enum Command {
         /// The command whose page to print.
         command: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -219,7 +234,7 @@ fn main() -> ExitCode {
         Command::Generate { target, changes } => {
             generate(&target.inventory, &target.out, changes.options())
         }
-        Command::Check { target } => check(&target.inventory, &target.out),
+        Command::Check { target, format } => check(&target.inventory, &target.out, format),
         Command::Diff { target, changes } => {
             diff(&target.inventory, &target.out, changes.options())
         }
@@ -267,9 +282,12 @@ fn main() -> ExitCode {
                 Err(e) => fail(format!("error: making the man page: {e}")),
             }
         }
-        Command::Validate { dir, engine, jobs } => {
-            validate(&dir, engine.as_deref(), jobs.map(usize::from))
-        }
+        Command::Validate {
+            dir,
+            engine,
+            jobs,
+            format,
+        } => validate(&dir, engine.as_deref(), jobs.map(usize::from), format),
     }
 }
 
@@ -440,62 +458,144 @@ fn bus_fill(bus: &fanin::model::IntakeBus, quota: usize) -> String {
     )
 }
 
-fn check(inventory: &Path, out: &Path) -> ExitCode {
+/// What `check` found: the tree's differences from what generate writes, and the command
+/// that fixes them.
+struct CheckReport {
+    up_to_date: bool,
+    tree_exists: bool,
+    differences: Vec<output::Difference>,
+    /// The command that brings the tree up to date, when it is not.
+    fix: Option<String>,
+}
+
+impl CheckReport {
+    fn json(&self) -> serde_json::Value {
+        let differences: Vec<serde_json::Value> = self
+            .differences
+            .iter()
+            .map(|d| serde_json::json!({ "path": d.path(), "kind": d.kind() }))
+            .collect();
+        let mut report = serde_json::json!({
+            "up_to_date": self.up_to_date,
+            "tree_exists": self.tree_exists,
+            "differences": differences,
+        });
+        if let Some(fix) = &self.fix {
+            report["fix"] = fix.as_str().into();
+        }
+        report
+    }
+}
+
+fn check(inventory: &Path, out: &Path, format: ReportFormat) -> ExitCode {
+    let report = match check_report(inventory, out) {
+        Ok(report) => report,
+        Err(message) if format == ReportFormat::Json => {
+            eprintln!("{message}");
+            println!("{}", serde_json::json!({ "error": message }));
+            return ExitCode::from(EXIT_ERROR);
+        }
+        Err(message) => return fail(message),
+    };
+    let code = if report.up_to_date {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_DIFFERENT)
+    };
+    if format == ReportFormat::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report.json()).expect("a report serializes")
+        );
+        return code;
+    }
+    let generate = format!(
+        "fanin generate {} --out {}",
+        inventory.display(),
+        out.display()
+    );
+    if !report.tree_exists {
+        eprintln!(
+            "{}: no such directory; `{generate}` writes the tree there",
+            out.display()
+        );
+    } else if report.up_to_date {
+        println!(
+            "{} is up to date with {}",
+            out.display(),
+            inventory.display()
+        );
+    } else {
+        for d in &report.differences {
+            println!("{d}");
+        }
+        let count = report.differences.len();
+        eprintln!(
+            "{} is not what `{generate}` writes: {count} {} differ{}",
+            out.display(),
+            if count == 1 { "file" } else { "files" },
+            if count == 1 { "s" } else { "" },
+        );
+        let fix = report.fix.as_deref().unwrap_or_default();
+        let edited = report
+            .differences
+            .iter()
+            .any(|d| matches!(d, output::Difference::Edited(_)));
+        if edited {
+            // generate refuses to overwrite a hand edit without --force.
+            eprintln!(
+                "to fix: `fanin diff {} --out {}` shows each hand edit (as what generate would undo); \
+move it into the inventory or a file of your own (such as an *_override.tf), then run `{fix}` and commit",
+                inventory.display(),
+                out.display()
+            );
+        } else {
+            eprintln!("to fix: run `{fix}` and commit the tree");
+        }
+    }
+    code
+}
+
+/// Compares the tree in `out` with what generate writes for `inventory`; `Err` with the
+/// message when either cannot be read.
+fn check_report(inventory: &Path, out: &Path) -> Result<CheckReport, String> {
     // check answers whether the tree is what generate writes. Whether dropping a retired
     // account is safe yet is asked by generate, when the user runs the fix check names.
     let options = Options {
         retired_applied: true,
         ..Options::default()
     };
-    let generation = match fanin::plan_generation(inventory, out, options) {
-        Ok(g) => g,
-        Err(e) => return fail(e),
-    };
-    let arguments = format!("{} --out {}", inventory.display(), out.display());
-    let generate = format!("fanin generate {arguments}");
+    let generation = fanin::plan_generation(inventory, out, options).map_err(|e| e.to_string())?;
+    let generate = format!(
+        "fanin generate {} --out {}",
+        inventory.display(),
+        out.display()
+    );
     if !out.exists() {
-        eprintln!(
-            "{}: no such directory; `{generate}` writes the tree there",
-            out.display()
-        );
-        return ExitCode::from(EXIT_DIFFERENT);
+        return Ok(CheckReport {
+            up_to_date: false,
+            tree_exists: false,
+            differences: Vec::new(),
+            fix: Some(generate),
+        });
     }
-    match output::differences(out, &generation.changes, generation.previous.is_some()) {
-        Ok(differences) if differences.is_empty() => {
-            println!(
-                "{} is up to date with {}",
-                out.display(),
-                inventory.display()
-            );
-            ExitCode::SUCCESS
-        }
-        Ok(differences) => {
-            for d in &differences {
-                println!("{d}");
-            }
-            let count = differences.len();
-            eprintln!(
-                "{} is not what `{generate}` writes: {count} {} differ{}",
-                out.display(),
-                if count == 1 { "file" } else { "files" },
-                if count == 1 { "s" } else { "" },
-            );
-            let edited = differences
-                .iter()
-                .any(|d| matches!(d, output::Difference::Edited(_)));
+    let differences = output::differences(out, &generation.changes, generation.previous.is_some())
+        .map_err(|e| format!("error: {e}"))?;
+    let edited = differences
+        .iter()
+        .any(|d| matches!(d, output::Difference::Edited(_)));
+    Ok(CheckReport {
+        up_to_date: differences.is_empty(),
+        tree_exists: true,
+        fix: (!differences.is_empty()).then(|| {
             if edited {
-                // generate refuses to overwrite a hand edit without --force.
-                eprintln!(
-                    "to fix: `fanin diff {arguments}` shows each hand edit (as what generate would undo); \
-move it into the inventory or a file of your own (such as an *_override.tf), then run `{generate} --force` and commit"
-                );
+                format!("{generate} --force")
             } else {
-                eprintln!("to fix: run `{generate}` and commit the tree");
+                generate
             }
-            ExitCode::from(EXIT_DIFFERENT)
-        }
-        Err(e) => fail(format!("error: {e}")),
-    }
+        }),
+        differences,
+    })
 }
 
 fn diff(inventory: &Path, out: &Path, options: Options) -> ExitCode {
@@ -509,33 +609,100 @@ fn diff(inventory: &Path, out: &Path, options: Options) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn validate(dir: &Path, explicit: Option<&Path>, jobs: Option<usize>) -> ExitCode {
+fn validate(
+    dir: &Path,
+    explicit: Option<&Path>,
+    jobs: Option<usize>,
+    format: ReportFormat,
+) -> ExitCode {
+    let json = format == ReportFormat::Json;
+    let (engine, validation) = match run_validation(dir, explicit, jobs, json) {
+        Ok(done) => done,
+        Err(message) if json => {
+            eprintln!("{message}");
+            println!("{}", serde_json::json!({ "error": message }));
+            return ExitCode::from(EXIT_ERROR);
+        }
+        Err(message) => return fail(message),
+    };
+    if json {
+        return report_validation_json(&engine, &validation);
+    }
+    report_validation(dir, &engine, &validation)
+}
+
+/// Finds the engine and the tree's roots and validates them (`capture`: keep every output
+/// for a report instead of printing it).
+fn run_validation(
+    dir: &Path,
+    explicit: Option<&Path>,
+    jobs: Option<usize>,
+    capture: bool,
+) -> Result<(engine::Engine, engine::Validation), String> {
     if !dir.is_dir() {
-        return fail(format!("error: {}: not a directory", dir.display()));
+        return Err(format!("error: {}: not a directory", dir.display()));
     }
     let Some(engine) = engine::find(explicit) else {
-        return fail(
-            "error: no engine found: install OpenTofu (tofu) or Terraform, or name one with --engine PATH or FANIN_ENGINE",
+        return Err(
+            "error: no engine found: install OpenTofu (tofu) or Terraform, or name one with --engine PATH or FANIN_ENGINE".into(),
         );
     };
     // The roots are where fanin wrote a versions.tf; a tree without a manifest is one root.
     let roots = match output::read_manifest(dir) {
         Ok(Some(manifest)) => engine::roots(manifest.files.keys().map(String::as_str)),
         Ok(None) => vec![String::new()],
-        Err(e) => return fail(format!("error: {e}")),
+        Err(e) => return Err(format!("error: {e}")),
     };
     let jobs = jobs.unwrap_or_else(default_jobs);
-    let validation = match engine::validate(&engine, dir, &roots, jobs) {
-        Ok(v) => v,
-        Err(e) => {
-            return fail(format!(
-                "error: cannot run the engine {} (chosen by {}): {e}",
-                engine.program.display(),
-                engine.chosen_by
-            ));
-        }
-    };
-    report_validation(dir, &engine, &validation)
+    match engine::validate(&engine, dir, &roots, jobs, capture) {
+        Ok(validation) => Ok((engine, validation)),
+        Err(e) => Err(format!(
+            "error: cannot run the engine {} (chosen by {}): {e}",
+            engine.program.display(),
+            engine.chosen_by
+        )),
+    }
+}
+
+/// `validate --format json`: the engine, whether everything passed, each root's result (the
+/// step that failed, if one did, and the engine's output) and fmt's.
+fn report_validation_json(engine: &engine::Engine, v: &engine::Validation) -> ExitCode {
+    let roots: Vec<serde_json::Value> = v
+        .roots
+        .iter()
+        .map(|root| {
+            let failed = root.steps.iter().find(|s| !s.passed);
+            serde_json::json!({
+                "root": root.root,
+                "passed": failed.is_none(),
+                "failed_step": failed.map(|s| s.args.join(" ")),
+                "output": root.output,
+            })
+        })
+        .collect();
+    let passed = v.fmt.as_ref().is_some_and(|fmt| fmt.passed);
+    let fmt = v.fmt.as_ref().map(|fmt| {
+        serde_json::json!({
+            "step": fmt.args.join(" "),
+            "passed": fmt.passed,
+            "output": v.fmt_output,
+        })
+    });
+    let report = serde_json::json!({
+        "engine": engine.program.display().to_string(),
+        "passed": passed,
+        "roots": roots,
+        "fmt": fmt,
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).expect("a report serializes")
+    );
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_DIFFERENT)
+    }
 }
 
 /// Each root's engine processes take memory (one provider process per provider

@@ -506,3 +506,58 @@ fn completions_and_man_pages_cover_every_command() {
             "no command \"genrate\"; allowed: init, generate",
         ));
 }
+
+/// `check --format json`: one object on stdout for tools, with the same answer and exit code
+/// as the text.
+#[test]
+fn check_reports_json_for_tools() {
+    let temp = tempfile::tempdir().unwrap();
+    let out = temp.path().join("tree");
+    let json = |inventory: &Path, code: i32| -> serde_json::Value {
+        let run = fanin()
+            .arg("check")
+            .arg(inventory)
+            .arg("--out")
+            .arg(&out)
+            .args(["--format", "json"])
+            .assert()
+            .code(code);
+        serde_json::from_slice(&run.get_output().stdout).expect("stdout is one JSON object")
+    };
+    let missing = json(&minimal_inventory(), 1);
+    assert_eq!(missing["tree_exists"], false);
+    assert_eq!(missing["up_to_date"], false);
+    assert!(
+        missing["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("fanin generate ")
+    );
+
+    common::generate(&minimal_inventory(), &out);
+    let fresh = json(&minimal_inventory(), 0);
+    assert_eq!(fresh["up_to_date"], true);
+    assert_eq!(fresh["differences"], serde_json::json!([]));
+    assert!(fresh.get("fix").is_none(), "{fresh}");
+
+    let main = out.join("main.tf");
+    let text = fs::read_to_string(&main).unwrap();
+    fs::write(&main, text.replacen("= \"fanin\"", "= \"other\"", 1)).unwrap();
+    fs::remove_file(out.join("outputs.tf")).unwrap();
+    let edited = json(&minimal_inventory(), 1);
+    assert_eq!(
+        edited["differences"],
+        serde_json::json!([
+            { "path": "main.tf", "kind": "edited" },
+            { "path": "outputs.tf", "kind": "missing" },
+        ])
+    );
+    assert!(
+        edited["fix"].as_str().unwrap().ends_with(" --force"),
+        "{edited}"
+    );
+
+    let bad = json(&bad_inventory(temp.path()), 2);
+    let error = bad["error"].as_str().unwrap();
+    assert!(error.contains("members.prod.account_id"), "{error}");
+}

@@ -289,3 +289,78 @@ fn validate_fails_on_an_unknown_resource_argument() {
         "the engine should name the argument:\n{all}"
     );
 }
+
+/// `validate --format json`: one object on stdout, the engine's output inside it (nothing
+/// streamed around it), for a tree that passes and for one each step fails on.
+#[test]
+fn validate_reports_json_for_tools() {
+    let Some(engine) = engine() else { return };
+    let json = |dir: &Path, code: i32| -> serde_json::Value {
+        let run = fanin()
+            .arg("validate")
+            .arg(dir)
+            .args(["--format", "json"])
+            .env("FANIN_ENGINE", &engine)
+            .assert()
+            .code(code);
+        serde_json::from_slice(&run.get_output().stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}):\n{}",
+                text(&run.get_output().stdout)
+            )
+        })
+    };
+    let passing = tempfile::tempdir().unwrap();
+    generate(
+        &repo().join("examples/minimal/fanin.toml"),
+        &passing.path().join("tree"),
+    );
+    let report = json(&passing.path().join("tree"), 0);
+    assert_eq!(report["passed"], true, "{report}");
+    assert_eq!(report["roots"][0]["passed"], true, "{report}");
+    assert_eq!(report["fmt"]["passed"], true, "{report}");
+
+    let unformatted = edited_tree("versions.tf", |s| {
+        s.replacen("required_version = ", "required_version   = ", 1)
+    });
+    let report = json(&unformatted.path().join("tree"), 1);
+    assert_eq!(report["passed"], false);
+    assert_eq!(report["fmt"]["passed"], false);
+    assert!(
+        report["fmt"]["output"]
+            .as_str()
+            .unwrap()
+            .contains("versions.tf"),
+        "{report}"
+    );
+
+    let header = "resource \"aws_cloudwatch_event_rule\" \"finding\" {\n";
+    let invalid = edited_tree("modules/spoke/main.tf", |s| {
+        s.replacen(header, &format!("{header}  no_such_argument = \"x\"\n"), 1)
+    });
+    let report = json(&invalid.path().join("tree"), 1);
+    assert_eq!(report["passed"], false);
+    assert_eq!(
+        report["fmt"],
+        serde_json::Value::Null,
+        "fmt runs only when every root passed"
+    );
+    let root = &report["roots"][0];
+    assert_eq!(root["failed_step"], "validate -no-color", "{report}");
+    assert!(
+        root["output"]
+            .as_str()
+            .unwrap()
+            .contains("no_such_argument"),
+        "{report}"
+    );
+
+    let missing = json(&passing.path().join("nowhere"), 2);
+    assert!(
+        missing["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a directory"),
+        "{missing}"
+    );
+}

@@ -72,11 +72,28 @@ pub fn differences(
 }
 
 fn path_of(d: &Difference) -> &str {
-    match d {
-        Difference::Missing(p)
-        | Difference::Edited(p)
-        | Difference::Outdated(p)
-        | Difference::Stale(p) => p,
+    d.path()
+}
+
+impl Difference {
+    /// The file's path in the tree.
+    pub fn path(&self) -> &str {
+        match self {
+            Difference::Missing(p)
+            | Difference::Edited(p)
+            | Difference::Outdated(p)
+            | Difference::Stale(p) => p,
+        }
+    }
+
+    /// `missing`, `edited`, `outdated` or `stale`, as `check` prints it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Difference::Missing(_) => "missing",
+            Difference::Edited(_) => "edited",
+            Difference::Outdated(_) => "outdated",
+            Difference::Stale(_) => "stale",
+        }
     }
 }
 
