@@ -35,40 +35,40 @@ fn drafts_one_member_per_usable_profile_and_reports_every_other() {
 
     // Every profile left out, in file order, with its reason.
     let expected = [
-        (r#""default""#, "names no account"),
+        (r#"profile "default""#, "names no account"),
         (
-            r#""staging-readonly""#,
+            r#"profile "staging-readonly""#,
             "names account 333333333333, already the member reached through profile \"staging\"",
         ),
         (
-            r#""audit""#,
+            r#"profile "audit""#,
             "names account 111111111111, the hub's account",
         ),
         (
-            r#""broken-sso""#,
+            r#"profile "broken-sso""#,
             "has sso_account_id \"12345\", which is not an account id",
         ),
-        (r#""broken-role""#, "which is not an IAM role ARN"),
+        (r#"profile "broken-role""#, "which is not an IAM role ARN"),
         (
-            r#""two-accounts""#,
+            r#"profile "two-accounts""#,
             "names two accounts, 555555555555 (sso_account_id) and 666666666666 (role_arn)",
         ),
         (
-            r#""prod-admin""#,
+            r#"profile "prod-admin""#,
             "would be named prod-admin, like profile \"Prod.Admin\"",
         ),
-        (r#""legacy""#, "is not a profile section"),
+        (
+            "section [legacy]",
+            "is not a profile: a config file names profiles `[profile NAME]`",
+        ),
     ];
     let warnings: Vec<&str> = stderr
         .lines()
         .filter(|l| l.starts_with("warning:"))
         .collect();
     assert_eq!(warnings.len(), expected.len(), "{stderr}");
-    for (line, (profile, reason)) in warnings.iter().zip(expected) {
-        assert!(
-            line.contains(&format!("left out profile {profile}: ")),
-            "{line}"
-        );
+    for (line, (what, reason)) in warnings.iter().zip(expected) {
+        assert!(line.contains(&format!("left out {what}: ")), "{line}");
         assert!(line.contains(reason), "{line}\nexpected: {reason}");
     }
     assert!(

@@ -188,10 +188,13 @@ fn read_profiles<'a>(
                 Some(("profile", name)) => name.trim(),
                 Some(("sso-session" | "services", _)) => continue,
                 _ => {
-                    leave_out(
-                        section,
-                        "is not a profile section: a config file names profiles `[profile NAME]` (or `[default]`)",
-                    );
+                    skipped.push((
+                        place,
+                        Skipped {
+                            what: format!("section [{}]", section.trim()),
+                            reason: "is not a profile: a config file names profiles `[profile NAME]` (or `[default]`)".into(),
+                        },
+                    ));
                     continue;
                 }
             },
