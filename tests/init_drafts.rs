@@ -220,6 +220,22 @@ fn refuses_what_cannot_make_a_hub_and_writes_nothing() {
         stderr.contains("unreadable: cannot be read as an AWS CLI config file near line"),
         "{stderr}"
     );
+
+    // Only the hub's account, and a profile that names none: no member to draft.
+    let lonely = work.path().join("lonely");
+    fs::write(
+        &lonely,
+        "[profile a]\nsso_account_id = 111111111111\nregion = eu-west-1\n[profile b]\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    common::fanin()
+        .current_dir(work.path())
+        .args(["init", "fanin.toml", "--from-aws-config", "lonely", "--hub", "a"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "lonely: no member account besides the hub; an inventory needs at least one (left out: profile \"b\": names no account",
+        ));
     assert!(!work.path().join("fanin.toml").exists(), "nothing written");
 }
 
@@ -384,5 +400,109 @@ fn refuses_a_csv_list_without_its_columns_or_its_hub() {
             "{list}: {stderr}"
         );
         assert!(!work.path().join("fanin.toml").exists(), "nothing written");
+    }
+}
+
+mod drafted_from_anything {
+    //! Whatever a config file or a CSV list holds, a draft either is refused with a message or
+    //! is an inventory that loads and models: never a panic, never a file generate refuses.
+
+    use fanin::inventory::draft::{Choices, from_aws_config, from_csv};
+    use fanin::inventory::{self, Format};
+    use proptest::prelude::*;
+    use std::path::Path;
+
+    /// Text a user might put in a name or a value: letters, digits, punctuation that means
+    /// something to INI, CSV, TOML, YAML or HCL, spaces, and non-ASCII.
+    fn word() -> impl Strategy<Value = String> {
+        proptest::string::string_regex(r#"[a-zA-Z0-9 _.:/@"'${}\[\]=;,#é-]{0,24}"#).unwrap()
+    }
+
+    fn account() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (100_000_000_000u64..100_000_000_010).prop_map(|n| n.to_string()),
+            word(),
+        ]
+    }
+
+    fn profile_section() -> impl Strategy<Value = String> {
+        (
+            word(),
+            proptest::option::of(account()),
+            proptest::option::of(account()),
+            proptest::option::of(prop_oneof![Just("eu-west-1".to_string()), word()]),
+        )
+            .prop_map(|(name, sso, role_account, region)| {
+                let mut text = format!("[profile {name}]\n");
+                if let Some(id) = sso {
+                    text += &format!("sso_account_id = {id}\n");
+                }
+                if let Some(id) = role_account {
+                    text += &format!("role_arn = arn:aws:iam::{id}:role/fanin\n");
+                }
+                if let Some(region) = region {
+                    text += &format!("region = {region}\n");
+                }
+                text
+            })
+    }
+
+    fn check_draft(text: &str, format: Format) {
+        let path = Path::new(match format {
+            Format::Toml => "fanin.toml",
+            Format::Yaml => "fanin.yaml",
+            Format::Json => "fanin.json",
+        });
+        let inventory = inventory::parse(text, format, path)
+            .unwrap_or_else(|e| panic!("the draft does not load:\n{e}\n---\n{text}"));
+        fanin::model::build(&inventory, path)
+            .unwrap_or_else(|e| panic!("the draft does not model:\n{e}\n---\n{text}"));
+    }
+
+    const FORMATS: [Format; 3] = [Format::Toml, Format::Yaml, Format::Json];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn a_config_file_drafts_an_inventory_that_loads_or_is_refused(
+            sections in proptest::collection::vec(profile_section(), 1..6),
+            hub in 0usize..6,
+            format in 0usize..3,
+        ) {
+            let config = sections.concat();
+            let names: Vec<String> = sections
+                .iter()
+                .map(|s| s.lines().next().unwrap()["[profile ".len()..].trim_end_matches(']').trim().to_string())
+                .collect();
+            let choices = Choices {
+                hub: names[hub % names.len()].clone(),
+                ..Choices::default()
+            };
+            if let Ok(draft) = from_aws_config(&config, &choices, FORMATS[format]) {
+                check_draft(&draft.text, FORMATS[format]);
+            }
+        }
+
+        #[test]
+        fn a_csv_list_drafts_an_inventory_that_loads_or_is_refused(
+            rows in proptest::collection::vec((word(), account(), word(), word()), 1..6),
+            hub in 0usize..6,
+            format in 0usize..3,
+        ) {
+            let mut list = "key,account_id,regions,profile\n".to_string();
+            for (key, account, regions, profile) in &rows {
+                let cells = [key, account, regions, profile].map(|c| format!("\"{}\"", c.replace('"', "\"\"")));
+                list += &(cells.join(",") + "\n");
+            }
+            let choices = Choices {
+                hub: rows[hub % rows.len()].0.trim().to_string(),
+                regions: vec!["eu-west-1".into()],
+                ..Choices::default()
+            };
+            if let Ok(draft) = from_csv(&list, &choices, FORMATS[format]) {
+                check_draft(&draft.text, FORMATS[format]);
+            }
+        }
     }
 }

@@ -112,14 +112,7 @@ pub fn from_aws_config(config: &str, choices: &Choices, format: Format) -> Resul
     let (hub_index, hub) = hub_of(&profiles, choices)?;
     check_choices(choices)?;
     let members = members_of(&profiles, hub_index, &hub, choices, &mut skipped);
-    Ok(finish(
-        hub,
-        members,
-        choices,
-        skipped,
-        AWS_CONFIG_INTRO,
-        format,
-    ))
+    finish(hub, members, choices, skipped, AWS_CONFIG_INTRO, format)
 }
 
 /// The regions and addresses given for every draft, checked as the inventory checks them.
@@ -134,7 +127,7 @@ fn check_choices(choices: &Choices) -> Result<(), String> {
 }
 
 /// The draft of `hub` and `members`, with what was left out in file order (`skipped` holds
-/// each with its place in the file).
+/// each with its place in the file). `Err` when no member is left: an inventory needs one.
 fn finish(
     hub: DraftHub,
     members: BTreeMap<String, DraftMember>,
@@ -142,7 +135,7 @@ fn finish(
     mut skipped: Vec<(usize, Skipped)>,
     intro: &[&str],
     format: Format,
-) -> Draft {
+) -> Result<Draft, String> {
     let document = Document {
         version: super::SUPPORTED_VERSION,
         hub,
@@ -153,11 +146,25 @@ fn finish(
     };
     skipped.sort_by_key(|(place, _)| *place);
     let skipped: Vec<Skipped> = skipped.into_iter().map(|(_, s)| s).collect();
-    Draft {
+    if document.members.is_empty() {
+        let left_out: Vec<String> = skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.what, s.reason))
+            .collect();
+        return Err(format!(
+            "no member account besides the hub; an inventory needs at least one{}",
+            if left_out.is_empty() {
+                String::new()
+            } else {
+                format!(" (left out: {})", left_out.join("; "))
+            }
+        ));
+    }
+    Ok(Draft {
         text: render(&document, intro, &skipped, format),
         members: document.members.len(),
         skipped,
-    }
+    })
 }
 
 /// The file's profiles, in file order; sections that are not (or not usable as) profiles go
@@ -414,7 +421,7 @@ pub fn from_csv(list: &str, choices: &Choices, format: Format) -> Result<Draft, 
     let (hub_index, hub) = hub_row(&rows, choices)?;
     check_choices(choices)?;
     let members = member_rows(&rows, hub_index, &hub, choices, &mut skipped);
-    Ok(finish(hub, members, choices, skipped, CSV_INTRO, format))
+    finish(hub, members, choices, skipped, CSV_INTRO, format)
 }
 
 /// What is wrong with a row, if anything: its key, account id, regions and way of access,
