@@ -58,7 +58,7 @@ fn drafts_one_member_per_usable_profile_and_reports_every_other() {
             "would be named prod-admin, like profile \"Prod.Admin\"",
         ),
         (
-            "section [legacy]",
+            r#"section "[legacy]""#,
             "is not a profile: a config file names profiles `[profile NAME]`",
         ),
     ];

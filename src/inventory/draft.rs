@@ -198,7 +198,9 @@ fn read_profiles<'a>(
                     skipped.push((
                         place,
                         Skipped {
-                            what: format!("section [{}]", section.trim()),
+                            // Escaped like every name from the file: a section name
+                            // could hold characters a terminal acts on.
+                            what: format!("section {}", shown(&format!("[{}]", section.trim()))),
                             reason: "is not a profile: a config file names profiles `[profile NAME]` (or `[default]`)".into(),
                         },
                     ));
