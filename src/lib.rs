@@ -50,20 +50,14 @@ pub enum DraftSource<'a> {
     Csv(&'a Path),
 }
 
-/// An inventory drafted from `source`, to be written at `path` (whose extension gives the
-/// format). The draft is read back and modelled as generate would read it: what `init`
-/// writes always generates.
+/// An inventory drafted from `source` in `format`, to be written at `path`. The draft is read
+/// back and modelled as generate would read it: what `init` writes always generates.
 pub fn draft_inventory(
     source: DraftSource<'_>,
     choices: &inventory::draft::Choices,
     path: &Path,
+    format: inventory::Format,
 ) -> Result<inventory::draft::Draft, Error> {
-    let format = inventory::Format::from_path(path).ok_or_else(|| {
-        Error::Usage(format!(
-            "{}: fanin reads inventories named *.toml, *.yaml, *.yml or *.json; name the file with one of these and init writes that format",
-            path.display()
-        ))
-    })?;
     let (DraftSource::AwsConfig(file) | DraftSource::Csv(file)) = source;
     let text = std::fs::read_to_string(file)
         .map_err(|e| Error::Usage(format!("{}: {e}", file.display())))?;

@@ -344,7 +344,7 @@ fn init(path: &Path, from: Option<(&Path, bool, &DraftFrom)>) -> ExitCode {
             } else {
                 fanin::DraftSource::Csv(file)
             };
-            match fanin::draft_inventory(source, &choices, path) {
+            match fanin::draft_inventory(source, &choices, path, format) {
                 Ok(draft) => Some((file, draft)),
                 Err(e) => return fail(e),
             }

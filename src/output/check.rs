@@ -67,12 +67,8 @@ pub fn differences(
             }
         }
     }
-    found.sort_by(|a, b| path_of(a).cmp(path_of(b)));
+    found.sort_by(|a, b| a.path().cmp(b.path()));
     Ok(found)
-}
-
-fn path_of(d: &Difference) -> &str {
-    d.path()
 }
 
 impl Difference {
