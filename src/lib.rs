@@ -108,7 +108,10 @@ pub fn plan_generation(
         previous,
         changes,
         forced: outcome.forced,
-        notes: engine_memory_note(&model).into_iter().collect(),
+        notes: engine_memory_note(&model)
+            .into_iter()
+            .chain(archive_rules_note(&model))
+            .collect(),
         intake_buses: model.intake_buses,
         bus_policy_quota: model.bus_policy_quota,
     })
@@ -128,6 +131,28 @@ fn engine_memory_note(model: &model::Model) -> Option<String> {
         format!(
             "the root has {configs} provider configurations; the engine starts one provider process for each, about {PROVIDER_PROCESS_MB} MB with hashicorp/aws 5.100, so plan and apply need about {:.1} GB of memory. settings.layout = \"stacks\" gives the hub and each member a root of its own, planned separately",
             (configs * PROVIDER_PROCESS_MB) as f64 / 1000.0
+        )
+    })
+}
+
+/// Archive rules reach only the analyzers fanin creates: accounts whose analyzer is their own
+/// (`create_analyzer = false`) still send the findings the rules would archive.
+fn archive_rules_note(model: &model::Model) -> Option<String> {
+    if model.findings.archive_rules.is_empty() {
+        return None;
+    }
+    let without: Vec<&str> = model
+        .accounts
+        .iter()
+        .filter(|a| !a.create_analyzer && a.status != model::AccountStatus::Retired)
+        .map(|a| a.key.as_str())
+        .collect();
+    (!without.is_empty()).then(|| {
+        format!(
+            "the archive rules go only on the analyzers fanin creates; {} {} create_analyzer = false: give {} own analyzers the same rules, or their findings are not archived",
+            without.join(", "),
+            if without.len() == 1 { "has" } else { "have" },
+            if without.len() == 1 { "its" } else { "their" },
         )
     })
 }

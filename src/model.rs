@@ -12,8 +12,10 @@ pub const DEFAULT_NAME_PREFIX: &str = "fanin";
 pub const DEFAULT_HUB_NAME: &str = "hub";
 
 mod buses;
+mod findings;
 
 pub use buses::{BUS_POLICY_QUOTA, EarlierBuses, IntakeBus, QUEUE_POLICY_LIMIT, bus_policy};
+pub use findings::{ArchiveRule, Criterion, Findings};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Model {
@@ -38,6 +40,8 @@ pub struct Model {
     pub dead_letter_queues: bool,
     /// How those queues are encrypted.
     pub dead_letter_queue_encryption: QueueEncryption,
+    /// Which findings the rules forward, and the archive rules of fanin's analyzers.
+    pub findings: Findings,
     /// Every account (hub first, then members by key) with its lifecycle, for the record of
     /// what was generated and for telling renames and removals apart on the next run.
     pub accounts: Vec<Account>,
@@ -157,6 +161,8 @@ pub struct DeployRole {
     pub name_prefix: String,
     /// The template's TopicName: empty when the topic has the default name.
     pub topic_name: String,
+    /// The analyzers fanin creates have archive rules to manage.
+    pub manages_archive_rules: bool,
     /// One deployment per distinct set of parameters: the hub's first, then the members'.
     pub deployments: Vec<RoleDeployment>,
 }
@@ -491,7 +497,9 @@ pub fn build_after(
     };
     let queue_keys =
         dead_letter_queues && dead_letter_queue_encryption == QueueEncryption::CustomerManagedKey;
+    let findings = Findings::from_inventory(inv);
     let deploy_role = DeployRole {
+        manages_archive_rules: !findings.archive_rules.is_empty(),
         external_id: settings.external_id.clone(),
         name_prefix: settings.name_prefix.clone(),
         topic_name: if topic_name == default_topic_name {
@@ -530,6 +538,7 @@ pub fn build_after(
         tags,
         dead_letter_queues,
         dead_letter_queue_encryption,
+        findings,
         accounts,
         deploy_role,
     })

@@ -63,6 +63,7 @@ impl Resolver<'_> {
                 self.resolve(&args[0]) == self.resolve(&args[1])
             }
             "Fn::Not" => !self.truth(&args.as_array().unwrap()[0]),
+            "Fn::And" => args.as_array().unwrap().iter().all(|a| self.truth(a)),
             "Condition" => self.condition(args.as_str().unwrap()),
             other => panic!("condition function {other} not handled"),
         }
@@ -146,18 +147,21 @@ fn every_form(template: &Value) -> Vec<(String, Value)> {
     for kind in ["hub", "member"] {
         for keys in ["true", "false"] {
             for analyzer in ["true", "false"] {
-                for topic in ["", "custom-topic"] {
-                    let given = [
-                        ("AccountKind", kind),
-                        ("ManagesKeys", keys),
-                        ("CreatesAnalyzer", analyzer),
-                        ("TopicName", topic),
-                    ];
-                    let name = format!(
-                        "{kind}-keys_{keys}-analyzer_{analyzer}-topic_{}",
-                        !topic.is_empty()
-                    );
-                    forms.push((name, policy(template, &given)));
+                for archive in ["true", "false"] {
+                    for topic in ["", "custom-topic"] {
+                        let given = [
+                            ("AccountKind", kind),
+                            ("ManagesKeys", keys),
+                            ("CreatesAnalyzer", analyzer),
+                            ("ManagesArchiveRules", archive),
+                            ("TopicName", topic),
+                        ];
+                        let name = format!(
+                            "{kind}-keys_{keys}-analyzer_{analyzer}-archive_{archive}-topic_{}",
+                            !topic.is_empty()
+                        );
+                        forms.push((name, policy(template, &given)));
+                    }
                 }
             }
         }
@@ -213,7 +217,11 @@ fn module_resources(module: &str) -> BTreeMap<String, Vec<String>> {
 #[test]
 fn every_resource_type_in_the_modules_has_a_statement_and_no_statement_is_stale() {
     let template = template();
-    let all_on = [("ManagesKeys", "true"), ("CreatesAnalyzer", "true")];
+    let all_on = [
+        ("ManagesKeys", "true"),
+        ("CreatesAnalyzer", "true"),
+        ("ManagesArchiveRules", "true"),
+    ];
     let member = sids(&policy(
         &template,
         &[[("AccountKind", "member")].as_slice(), &all_on].concat(),
@@ -270,7 +278,10 @@ fn the_names_the_modules_give_fall_under_the_name_patterns() {
             for name in names {
                 let scoped = name.starts_with("\"${var.name_prefix}-")
                     || name == "var.topic_name"
-                    || (resource_type == "aws_iam_role_policy" && name.starts_with('"'));
+                    || (resource_type == "aws_iam_role_policy" && name.starts_with('"'))
+                    // Archive rules live in the analyzer they are named after.
+                    || (resource_type == "aws_accessanalyzer_archive_rule"
+                        && name == "aws_accessanalyzer_analyzer.account[0].analyzer_name");
                 assert!(
                     scoped,
                     "modules/{module}: {resource_type} named {name}, outside the role's patterns"

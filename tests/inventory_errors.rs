@@ -167,7 +167,7 @@ fn rejects_unknown_top_level_key() {
         Some(at(&text, "verison")),
         &[
             "unknown field `verison`",
-            "allowed: version, settings, hub, notify, members, tags",
+            "allowed: version, settings, hub, notify, findings, archive, members, tags",
         ],
     );
 }
@@ -1949,7 +1949,17 @@ fn unknown_field_messages_list_each_sections_table() {
     let paths: Vec<&str> = sections.iter().map(|s| s.path).collect();
     assert_eq!(
         paths,
-        ["", "settings", "hub", "notify", "members.<key>", "backend"],
+        [
+            "",
+            "settings",
+            "hub",
+            "notify",
+            "findings",
+            "archive[]",
+            "archive[].filter.<property>",
+            "members.<key>",
+            "backend"
+        ],
         "a section without a test here"
     );
     for section in &sections {
@@ -1968,6 +1978,18 @@ fn unknown_field_messages_list_each_sections_table() {
             "backend" => (
                 format!("{HUB}{PROD}\n{BACKEND}zzz = 1\n"),
                 "backend.zzz".into(),
+            ),
+            "archive[]" => (
+                format!(
+                    "{HUB}{PROD}\n[[archive]]\nname = \"a\"\nfilter.x = {{ eq = [\"1\"] }}\nzzz = 1\n"
+                ),
+                "archive[0].zzz".into(),
+            ),
+            "archive[].filter.<property>" => (
+                format!(
+                    "{HUB}{PROD}\n[[archive]]\nname = \"a\"\nfilter.x = {{ eq = [\"1\"], zzz = 1 }}\n"
+                ),
+                "archive[0].filter.x.zzz".into(),
             ),
             path => (
                 format!("{HUB}{PROD}\n[{path}]\nzzz = 1\n"),
@@ -2061,4 +2083,149 @@ fn rejects_an_unknown_layout() {
             .starts_with("\"stack\" is not a layout; allowed: \"single\""),
         "{d}"
     );
+}
+
+/// `[findings]` and `[[archive]]` read as written: statuses, rule names, each property with
+/// its comparisons, in file order.
+#[test]
+fn findings_and_archive_rules_are_read_as_written() {
+    let inv = accepted(&format!(
+        "{HUB}{PROD}
+[findings]
+statuses = [\"RESOLVED\", \"ACTIVE\"]
+
+[[archive]]
+name = \"known-partner\"
+filter.\"principal.AWS\" = {{ eq = [\"444444444444\"] }}
+
+[[archive]]
+name = \"Public.website_2\"
+filter.resourceType = {{ eq = [\"AWS::S3::Bucket\"], neq = [\"x\"] }}
+filter.\"condition.aws:SourceIp\" = {{ contains = [\"10.\"], exists = true }}
+"
+    ));
+    let statuses: Vec<&str> = inv
+        .findings
+        .statuses
+        .iter()
+        .map(|s| s.value.as_str())
+        .collect();
+    assert_eq!(statuses, ["RESOLVED", "ACTIVE"]);
+    let names: Vec<&str> = inv.archive.iter().map(|r| r.name.value.as_str()).collect();
+    assert_eq!(names, ["known-partner", "Public.website_2"]);
+    let second = &inv.archive[1];
+    let properties: Vec<&str> = second
+        .filter
+        .iter()
+        .map(|c| c.property.value.as_str())
+        .collect();
+    assert_eq!(properties, ["resourceType", "condition.aws:SourceIp"]);
+    assert_eq!(second.filter[0].eq[0].value, "AWS::S3::Bucket");
+    assert_eq!(second.filter[0].neq[0].value, "x");
+    assert_eq!(second.filter[1].contains[0].value, "10.");
+    assert_eq!(second.filter[1].exists, Some(true));
+    assert_eq!(second.filter[0].exists, None);
+}
+
+/// Every way an archive rule or a status list can be wrong is reported at its field, with
+/// what is allowed, and nothing else is.
+#[test]
+fn bad_findings_and_archive_rules_are_refused_with_what_is_allowed() {
+    let rule = |body: &str| format!("{HUB}{PROD}\n[[archive]]\n{body}");
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            format!("{HUB}{PROD}\n[findings]\nstatuses = [\"NEW\"]\n"),
+            "findings.statuses[0]",
+            "allowed: \"ACTIVE\", \"ARCHIVED\" or \"RESOLVED\"",
+        ),
+        (
+            format!("{HUB}{PROD}\n[findings]\nstatuses = [\"ACTIVE\", \"ACTIVE\"]\n"),
+            "findings.statuses[1]",
+            "listed twice",
+        ),
+        (
+            format!("{HUB}{PROD}\n[findings]\nstatuses = []\n"),
+            "findings.statuses",
+            "no finding would reach anyone",
+        ),
+        (
+            format!(
+                "{}{PROD}",
+                HUB.replace("version = 1\n", "version = 1\narchive = \"x\"\n")
+            ),
+            "archive",
+            "expected a list of archive rules ([[archive]] tables)",
+        ),
+        (
+            rule("filter.x = { eq = [\"1\"] }\n"),
+            "archive[0].name",
+            "missing; this field is required",
+        ),
+        (
+            rule("name = \"1st\"\nfilter.x = { eq = [\"1\"] }\n"),
+            "archive[0].name",
+            "allowed: a letter, then letters, digits, _, . and -",
+        ),
+        (
+            rule("name = \"a\"\n"),
+            "archive[0].filter",
+            "missing; this field is required",
+        ),
+        (
+            rule("name = \"a\"\nfilter = {}\n"),
+            "archive[0].filter",
+            "the rule would archive every finding",
+        ),
+        (
+            rule("name = \"a\"\nfilter = \"resourceType\"\n"),
+            "archive[0].filter",
+            "expected a table of finding properties",
+        ),
+        (
+            rule("name = \"a\"\nfilter.\"a b\" = { eq = [\"1\"] }\n"),
+            "archive[0].filter.\"a b\"",
+            "is not a finding property",
+        ),
+        (
+            rule("name = \"a\"\nfilter.x = {}\n"),
+            "archive[0].filter.x",
+            "compares with nothing; allowed: eq, neq or contains",
+        ),
+        (
+            rule("name = \"a\"\nfilter.x = { eq = [] }\n"),
+            "archive[0].filter.x.eq",
+            "has 0 values; allowed: 1 to 20",
+        ),
+        (
+            rule(&format!(
+                "name = \"a\"\nfilter.x = {{ neq = [{}] }}\n",
+                vec!["\"v\""; 21].join(", ")
+            )),
+            "archive[0].filter.x.neq",
+            "has 21 values; allowed: 1 to 20",
+        ),
+        (
+            rule("name = \"a\"\nfilter.x = { contains = [\"a\\nb\"] }\n"),
+            "archive[0].filter.x.contains[0]",
+            "no control characters",
+        ),
+        (
+            rule("name = \"a\"\nfilter.x = { exists = \"yes\" }\n"),
+            "archive[0].filter.x.exists",
+            "expected true or false",
+        ),
+        (
+            rule(
+                "name = \"a\"\nfilter.x = { eq = [\"1\"] }\n\n[[archive]]\nname = \"A\"\nfilter.y = { eq = [\"2\"] }\n",
+            ),
+            "archive[1].name",
+            "named twice (also archive[0])",
+        ),
+    ];
+    for (text, field, says) in cases {
+        let d = problem(&text);
+        assert_eq!(d.field, field, "{text}\n{d}");
+        assert!(d.message.contains(says), "{text}\n{d}");
+        assert!(d.location.is_some(), "no location: {d}");
+    }
 }

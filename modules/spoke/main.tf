@@ -7,8 +7,12 @@ locals {
   finding_event_pattern = jsonencode({
     "source"      = ["aws.access-analyzer"]
     "detail-type" = ["Access Analyzer Finding"]
-    # Deleted findings are noise for people reading the mails.
-    "detail" = { "isDeleted" = [false] }
+    # Deleted findings are noise for people reading the mails; finding_statuses
+    # narrows the rest to the statuses the inventory forwards (null: all).
+    "detail" = merge(
+      { "isDeleted" = [false] },
+      var.finding_statuses == null ? {} : { "status" = var.finding_statuses },
+    )
   })
 }
 
@@ -20,6 +24,29 @@ resource "aws_accessanalyzer_analyzer" "account" {
 
   analyzer_name = "${var.name_prefix}-account"
   type          = "ACCOUNT"
+}
+
+# The inventory's archive rules on that analyzer: a new finding that matches
+# one is archived as it is found (IAM user guide, "Archive rules"), so with
+# finding_statuses leaving ARCHIVED out it reaches nobody. Filter keys: IAM
+# user guide, "IAM Access Analyzer filter keys".
+resource "aws_accessanalyzer_archive_rule" "inventory" {
+  for_each = var.create_analyzer ? var.archive_rules : {}
+
+  analyzer_name = aws_accessanalyzer_analyzer.account[0].analyzer_name
+  rule_name     = each.key
+
+  dynamic "filter" {
+    for_each = each.value
+    content {
+      criteria = filter.key
+      eq       = filter.value.eq
+      neq      = filter.value.neq
+      contains = filter.value.contains
+      # The provider takes "true" or "false".
+      exists = filter.value.exists == null ? null : tostring(filter.value.exists)
+    }
+  }
 }
 
 # Access Analyzer publishes its findings to the default bus of its account.

@@ -292,6 +292,68 @@ pub(super) fn check_dynamodb_table(v: &str) -> Result<(), String> {
     }
 }
 
+/// The finding statuses of Access Analyzer (`status` in a finding's event).
+pub const FINDING_STATUSES: [&str; 3] = ["ACTIVE", "ARCHIVED", "RESOLVED"];
+
+pub(super) fn check_finding_status(v: &str) -> Result<(), String> {
+    if FINDING_STATUSES.contains(&v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a finding status; allowed: \"ACTIVE\", \"ARCHIVED\" or \"RESOLVED\"",
+            shown(v)
+        ))
+    }
+}
+
+/// Archive rule names, as CreateArchiveRule takes them: 1-255 characters, pattern
+/// `[A-Za-z][A-Za-z0-9_.-]*`
+/// (https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_CreateArchiveRule.html).
+pub(super) fn check_archive_rule_name(v: &str) -> Result<(), String> {
+    let mut bytes = v.bytes();
+    let ok = v.len() <= 255
+        && bytes.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not an archive rule name; allowed: a letter, then letters, digits, _, . and -, at most 255 characters",
+            shown(v)
+        ))
+    }
+}
+
+/// A finding property an archive rule filters on (`resourceType`, `principal.AWS`,
+/// `condition.aws:SourceIp`, ...): the IAM User Guide's "IAM Access Analyzer filter keys"
+/// lists them, and Access Analyzer adds new ones, so only their shape is checked here.
+pub(super) fn check_filter_key(v: &str) -> Result<(), String> {
+    let ok = (1..=255).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\"\\".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a finding property; allowed: a filter key of IAM Access Analyzer such as resourceType, principal.AWS or condition.aws:SourceIp (1 to 255 printable characters, no spaces or quotes)",
+            shown(v)
+        ))
+    }
+}
+
+/// A value an archive rule compares a finding property with: any text but control
+/// characters (Access Analyzer does not check values: an ARN, an account id, `true`).
+pub(super) fn check_filter_value(v: &str) -> Result<(), String> {
+    if !v.is_empty() && v.chars().count() <= 2048 && !v.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a filter value; allowed: 1 to 2048 characters, no control characters",
+            shown(v)
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,6 +53,8 @@ pub enum Kind {
     Section(&'static str),
     /// A table whose keys the user chooses, each holding a section (its path).
     Keyed(&'static str),
+    /// A list of tables, each holding a section (its path).
+    Sections(&'static str),
     /// A table of tag names to values.
     Tags,
 }
@@ -372,6 +374,15 @@ impl<'a> Table<'a> {
         let i = self.entries.iter().position(|(k, _)| k.name == key)?;
         self.used[i] = true;
         Some(&self.entries[i].1)
+    }
+
+    /// The node of a required field; `None` when it is absent (reported by `finish`).
+    pub(super) fn take_required(&mut self, key: &str) -> Option<&'a Node> {
+        if !self.has(key) {
+            self.missing.push(key.to_string());
+            return None;
+        }
+        self.take(key)
     }
 
     pub(super) fn has(&self, key: &str) -> bool {

@@ -14,10 +14,11 @@ mod tree;
 
 use crate::diagnostics::{Collector, Diagnostics, Location};
 use fields::{Choice, Choices, Count, Flag, Regions, RequiredText, Text, TextList};
+use read::Filter;
 use std::io::Read;
 use std::path::Path;
 
-pub use checks::{MAX_KEY_LEN, STACK_PLACEHOLDER, is_valid_key};
+pub use checks::{FINDING_STATUSES, MAX_KEY_LEN, STACK_PLACEHOLDER, is_valid_key};
 pub use fields::{FieldSpec, Kind, Section};
 
 /// Inventories are a few kilobytes; refusing large files keeps memory bounded when someone
@@ -154,6 +155,44 @@ section! {
 }
 
 section! {
+    /// `findings`: which findings are forwarded to the hub and notified.
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
+    pub struct Findings at "findings", read as FindingsAsRead {
+        /// The finding statuses forwarded, each once (default: ACTIVE, ARCHIVED and
+        /// RESOLVED; without ARCHIVED when the inventory has archive rules).
+        statuses: Vec<Spanned<String>> = TextList(checks::check_finding_status),
+    }
+}
+
+section! {
+    /// `archive[]`: an archive rule on every analyzer fanin creates.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ArchiveRule at "archive[]", read as ArchiveRuleAsRead {
+        /// The rule's name in each analyzer, unique in the inventory.
+        name: Spanned<String> = RequiredText(checks::check_archive_rule_name),
+        /// Finding properties and what they must match: a new finding matching every one
+        /// is archived.
+        filter: Vec<Criterion> = Filter,
+    }
+}
+
+section! {
+    /// `archive[].filter.<property>`: how one finding property matches; `property` is its
+    /// name in `filter`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Criterion at "archive[].filter.<property>", read as CriterionAsRead, given property: Spanned<String> {
+        /// The property equals one of these (1 to 20 values).
+        eq: Vec<Spanned<String>> = TextList(checks::check_filter_value),
+        /// The property equals none of these (1 to 20 values).
+        neq: Vec<Spanned<String>> = TextList(checks::check_filter_value),
+        /// The property contains one of these (1 to 20 values).
+        contains: Vec<Spanned<String>> = TextList(checks::check_filter_value),
+        /// The property is present (true) or absent (false).
+        exists: Option<bool> = Flag,
+    }
+}
+
+section! {
     /// `members.<key>`: one account whose findings go to the hub; `key` is its name in
     /// `members`.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,6 +262,9 @@ pub struct Inventory {
     pub settings: Settings,
     pub hub: Hub,
     pub notify: Notify,
+    pub findings: Findings,
+    /// In file order.
+    pub archive: Vec<ArchiveRule>,
     /// In file order.
     pub members: Vec<Member>,
     /// In file order.
@@ -237,6 +279,9 @@ pub fn sections() -> Vec<Section> {
         Settings::section(),
         Hub::section(),
         Notify::section(),
+        Findings::section(),
+        ArchiveRule::section(),
+        Criterion::section(),
         Member::section(),
         Backend::section(),
     ]

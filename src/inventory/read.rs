@@ -3,12 +3,12 @@
 //! is unusable, so that one run lists all problems of a file.
 
 use super::checks::{KEY_RULE, check_tag_key, check_tag_value, is_valid_key};
-use super::fields::{Table, check_field, path_key, string};
+use super::fields::{Read, Table, check_field, path_key, string};
 use super::rules::{Seen, SeenAccount, check_across_fields};
 use super::tree::{Node, Value};
 use super::{
-    Backend, FieldSpec, Format, Hub, Inventory, Kind, Member, Notify, SUPPORTED_VERSION, Section,
-    Settings, Spanned,
+    ArchiveRule, Backend, Criterion, FieldSpec, Findings, Format, Hub, Inventory, Kind, Member,
+    Notify, SUPPORTED_VERSION, Section, Settings, Spanned,
 };
 use crate::diagnostics::{Collector, Location, named};
 use std::collections::BTreeMap;
@@ -33,6 +33,13 @@ pub(super) fn top_level() -> Section {
             field("settings", Kind::Section("settings"), false, &[]),
             field("hub", Kind::Section("hub"), true, &[]),
             field("notify", Kind::Section("notify"), false, &[]),
+            field("findings", Kind::Section("findings"), false, &[]),
+            field(
+                "archive",
+                Kind::Sections("archive[]"),
+                false,
+                &[" Archive rules for every analyzer fanin creates."],
+            ),
             field(
                 "members",
                 Kind::Keyed("members.<key>"),
@@ -101,6 +108,14 @@ pub(super) fn inventory(root: &Node, format: Format, d: &mut Collector) -> Optio
         Some(node) => notify(node, d),
         None => Some(Notify::default()),
     };
+    let findings = match top.take("findings") {
+        Some(node) => findings(node, d),
+        None => Some(Findings::default()),
+    };
+    let archive = match top.take("archive") {
+        Some(node) => archive(node, format, d),
+        None => Some(Vec::new()),
+    };
     let members = match top.take("members") {
         Some(node) => members(node, format, &mut seen, d),
         None => {
@@ -131,6 +146,8 @@ pub(super) fn inventory(root: &Node, format: Format, d: &mut Collector) -> Optio
         settings: settings?,
         hub: hub?,
         notify: notify?,
+        findings: findings?,
+        archive: archive?,
         members: members_ok.then_some(members)?,
         tags: tags?,
         backend: backend?,
@@ -181,6 +198,189 @@ fn each_address_once(emails: &[Spanned<String>], d: &mut Collector) {
             );
         }
     }
+}
+
+fn findings(node: &Node, d: &mut Collector) -> Option<Findings> {
+    let mut t = Table::open(node, "findings", d)?;
+    let findings = Findings::read(&mut t, d);
+    let statuses = findings.statuses.as_deref().unwrap_or_default();
+    for (i, status) in statuses.iter().enumerate() {
+        if let Some(first) = statuses[..i].iter().position(|s| s.value == status.value) {
+            d.report(
+                &format!("findings.statuses[{i}]"),
+                status.location,
+                format!(
+                    "{} is listed twice (also findings.statuses[{first}]); list each status once",
+                    status.value
+                ),
+            );
+        }
+    }
+    if let Some((_, list)) = t.peek("statuses")
+        && matches!(&list.value, Value::Array(items) if items.is_empty())
+    {
+        d.report(
+            "findings.statuses",
+            list.location,
+            "is empty: no finding would reach anyone; list at least one of \"ACTIVE\", \"ARCHIVED\" or \"RESOLVED\", or leave it out",
+        );
+    }
+    findings.complete()
+}
+
+/// `[[archive]]` entries: each rule read on its own, names unique.
+fn archive(node: &Node, format: Format, d: &mut Collector) -> Option<Vec<ArchiveRule>> {
+    let Value::Array(items) = &node.value else {
+        d.report(
+            "archive",
+            node.location,
+            format!(
+                "expected a list of archive rules ({}), found {}",
+                match format {
+                    Format::Toml => "[[archive]] tables",
+                    Format::Yaml => "archive: a list of mappings",
+                    Format::Json => "\"archive\": an array of objects",
+                },
+                node.value.kind()
+            ),
+        );
+        return None;
+    };
+    let mut rules = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("archive[{i}]");
+        let rule =
+            Table::open(item, &path, d).and_then(|mut t| ArchiveRule::read(&mut t, d).complete());
+        match rule {
+            Some(rule) => rules.push(rule),
+            None => ok = false,
+        }
+    }
+    for (i, rule) in rules.iter().enumerate() {
+        let name = rule.name.value.to_ascii_lowercase();
+        if let Some(first) = rules[..i]
+            .iter()
+            .position(|r| r.name.value.to_ascii_lowercase() == name)
+        {
+            d.report(
+                &format!("archive[{i}].name"),
+                rule.name.location,
+                format!(
+                    "archive rule {} is named twice (also archive[{first}]); each rule needs a name of its own in every analyzer",
+                    named(&rule.name.value)
+                ),
+            );
+        }
+    }
+    ok.then_some(rules)
+}
+
+/// The most values a criterion compares with (CreateArchiveRule: `eq`, `neq` and
+/// `contains` hold 1 to 20 items).
+const MAX_FILTER_VALUES: usize = 20;
+
+/// An archive rule's `filter`: a table of finding properties, each with its comparisons.
+pub(super) struct Filter;
+
+impl Read for Filter {
+    type Output = Vec<Criterion>;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output> {
+        let node = t.take_required(name)?;
+        let path = t.field(name);
+        let example = "filter.resourceType = { eq = [\"AWS::S3::Bucket\"] }";
+        let Value::Table(entries) = &node.value else {
+            d.report(
+                &path,
+                node.location,
+                format!(
+                    "expected a table of finding properties ({example}), found {}",
+                    node.value.kind()
+                ),
+            );
+            return None;
+        };
+        if entries.is_empty() {
+            d.report(
+                &path,
+                node.location,
+                format!("is empty: the rule would archive every finding; name at least one finding property, as {example}"),
+            );
+            return None;
+        }
+        let mut criteria = Vec::with_capacity(entries.len());
+        let mut ok = true;
+        for (key, value) in entries {
+            let key_location = key.location.or(value.location);
+            let criterion_path = format!("{path}.{}", path_key(&key.name));
+            if let Err(message) = super::checks::check_filter_key(&key.name) {
+                d.report(&criterion_path, key_location, message);
+                ok = false;
+            }
+            let Some(mut ct) = Table::open(value, &criterion_path, d) else {
+                ok = false;
+                continue;
+            };
+            let read = Criterion::read(&mut ct, d);
+            ok &= comparisons_written(&ct, &criterion_path, value, d);
+            let property = Spanned {
+                value: key.name.clone(),
+                location: key_location,
+            };
+            match read.complete(property) {
+                Some(criterion) => criteria.push(criterion),
+                None => ok = false,
+            }
+        }
+        ok.then_some(criteria)
+    }
+    fn kind(&self) -> Kind {
+        Kind::Keyed("archive[].filter.<property>")
+    }
+    fn required(&self) -> bool {
+        true
+    }
+}
+
+/// A criterion compares: at least one of eq, neq, contains and exists, each list with 1 to
+/// 20 values.
+fn comparisons_written(ct: &Table<'_>, path: &str, node: &Node, d: &mut Collector) -> bool {
+    let mut ok = true;
+    let mut any = ct.has("exists");
+    for list in ["eq", "neq", "contains"] {
+        let Some((_, written)) = ct.peek(list) else {
+            continue;
+        };
+        any = true;
+        let Value::Array(items) = &written.value else {
+            continue; // reported by the list's reader
+        };
+        if items.is_empty() || items.len() > MAX_FILTER_VALUES {
+            d.report(
+                &format!("{path}.{list}"),
+                written.location,
+                format!(
+                    "has {} values; allowed: 1 to {MAX_FILTER_VALUES}",
+                    items.len()
+                ),
+            );
+            ok = false;
+        }
+    }
+    if !any {
+        d.report(
+            path,
+            node.location,
+            "compares with nothing; allowed: eq, neq or contains (lists of 1 to 20 values) and exists (true or false)",
+        );
+        ok = false;
+    }
+    ok
 }
 
 /// The members that could be read, and whether all could.

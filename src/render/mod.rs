@@ -6,7 +6,7 @@ mod orchestration;
 pub mod state_moves;
 
 use crate::generated::{self, GeneratedFile};
-use crate::model::{Access, Backend, Layout, Model, MoveRecord, Stack, root_path};
+use crate::model::{Access, ArchiveRule, Backend, Layout, Model, MoveRecord, Stack, root_path};
 use crate::modules;
 use hcl::{Block, Expr, Text};
 
@@ -15,7 +15,7 @@ use hcl::{Block, Expr, Text};
 pub const ENGINE_VERSIONS: &str = ">= 1.10.0";
 
 /// The hashicorp/aws versions of the generated root: the modules' own (checked by a test).
-pub const AWS_PROVIDER_VERSIONS: &str = ">= 3.69.0, < 7.0.0";
+pub const AWS_PROVIDER_VERSIONS: &str = ">= 4.21.0, < 7.0.0";
 
 /// The whole tree but the manifest, sorted by path. `moves` are the renames still kept.
 pub fn render(model: &Model, moves: &[MoveRecord]) -> Vec<GeneratedFile> {
@@ -168,10 +168,15 @@ fn providers_map(alias: &str) -> Expr<'_> {
 
 fn modules_blocks<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item = Block<'a>> + 'a {
     let source = |module: &str| format!("{}modules/{module}", stack.to_root());
+    // The archive rules are written once per root, for every analyzer the root creates.
+    let archives_here = !model.findings.archive_rules.is_empty()
+        && ((stack.hub && model.hub.create_analyzer)
+            || stack.spokes.iter().any(|s| s.create_analyzer));
+    let locals = archives_here.then(|| archive_rules_local(&model.findings.archive_rules));
     let hub = stack.hub.then(|| hub_module(model, str(source("hub"))));
     let spoke_source = source("spoke");
     let spokes = stack.spokes.iter().map(move |spoke| {
-        Block::new("module", &[&spoke.module_name])
+        let block = Block::new("module", &[&spoke.module_name])
             .attr("source", str(spoke_source.clone()))
             .attr("providers", providers_map(&spoke.provider_alias))
             .blank()
@@ -179,14 +184,62 @@ fn modules_blocks<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item 
             .attr("account_id", str(&spoke.account_id))
             .attr("region", str(&spoke.region))
             .attr("hub_bus_arn", hub_bus_arn(stack, &spoke.intake_bus))
-            .attr("create_analyzer", Expr::Bool(spoke.create_analyzer))
+            .attr("create_analyzer", Expr::Bool(spoke.create_analyzer));
+        findings_attrs(block, model, spoke.create_analyzer)
             .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues))
             .attr(
                 "dead_letter_queue_encryption",
                 str(model.dead_letter_queue_encryption.module_value()),
             )
     });
-    hub.into_iter().chain(spokes)
+    locals.into_iter().chain(hub).chain(spokes)
+}
+
+/// A module's choice of findings: the statuses its rule forwards and, where it creates the
+/// analyzer, the archive rules; neither when the inventory makes none (the module's
+/// defaults are the tree as it was before these choices existed).
+fn findings_attrs<'a>(block: Block<'a>, model: &'a Model, creates_analyzer: bool) -> Block<'a> {
+    let mut block = block;
+    if let Some(statuses) = &model.findings.statuses {
+        let statuses = statuses.iter().map(|s| str(*s)).collect();
+        block = block.attr("finding_statuses", Expr::List(statuses));
+    }
+    if creates_analyzer && !model.findings.archive_rules.is_empty() {
+        block = block.attr("archive_rules", reference("local.archive_rules"));
+    }
+    block
+}
+
+/// `locals { archive_rules = ... }`: rule name -> finding property -> comparisons, the shape
+/// of CreateArchiveRule's filter and of the modules' `archive_rules`.
+fn archive_rules_local(rules: &[ArchiveRule]) -> Block<'_> {
+    fn values(list: &[String]) -> Expr<'_> {
+        Expr::List(list.iter().map(str).collect())
+    }
+    let rules = rules
+        .iter()
+        .map(|rule| {
+            let filter = rule
+                .filter
+                .iter()
+                .map(|c| {
+                    let mut comparisons = Vec::new();
+                    for (name, list) in [("eq", &c.eq), ("neq", &c.neq), ("contains", &c.contains)]
+                    {
+                        if !list.is_empty() {
+                            comparisons.push((Text::from(name), values(list)));
+                        }
+                    }
+                    if let Some(exists) = c.exists {
+                        comparisons.push(("exists".into(), Expr::Bool(exists)));
+                    }
+                    (Text::from(&c.property), Expr::Map(comparisons))
+                })
+                .collect();
+            (Text::from(&rule.name), Expr::Map(filter))
+        })
+        .collect();
+    Block::new("locals", &[]).attr("archive_rules", Expr::Map(rules))
 }
 
 /// The ARN a spoke targets: in the hub's root the hub's output, which waits for the bus
@@ -218,7 +271,8 @@ fn hub_module<'a>(model: &'a Model, source: Expr<'a>) -> Block<'a> {
         .attr("account_id", str(&hub.account_id))
         .attr("region", str(&hub.region))
         .attr("use_default_bus", Expr::Bool(hub.use_default_bus))
-        .attr("create_analyzer", Expr::Bool(hub.create_analyzer))
+        .attr("create_analyzer", Expr::Bool(hub.create_analyzer));
+    block = findings_attrs(block, model, hub.create_analyzer)
         .attr("member_account_ids", ids(&first.members));
     if !additional.is_empty() {
         block = block.attr(

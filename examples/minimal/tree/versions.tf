@@ -6,7 +6,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 3.69.0, < 7.0.0"
+      version = ">= 4.21.0, < 7.0.0"
     }
   }
 }

@@ -313,3 +313,66 @@ run "without_dead_letter_queue" {
     error_message = "With dead_letter_queue = false there is no queue, no key and no dead-letter config."
   }
 }
+
+run "archives_expected_findings_and_forwards_the_statuses_asked_for" {
+  command = apply
+
+  variables {
+    finding_statuses = ["ACTIVE", "RESOLVED"]
+    archive_rules = {
+      "known-partner" = {
+        "principal.AWS" = { eq = ["333333333333"] }
+        "isPublic"      = { exists = false }
+      }
+    }
+  }
+
+  assert {
+    condition = jsondecode(local.finding_event_pattern) == {
+      "source"      = ["aws.access-analyzer"]
+      "detail-type" = ["Access Analyzer Finding"]
+      "detail"      = { "isDeleted" = [false], "status" = ["ACTIVE", "RESOLVED"] }
+    }
+    error_message = "The event pattern must add exactly the statuses asked for."
+  }
+
+  assert {
+    condition     = aws_accessanalyzer_archive_rule.inventory["known-partner"].analyzer_name == aws_accessanalyzer_analyzer.account[0].analyzer_name
+    error_message = "The archive rule must belong to the analyzer the module creates."
+  }
+
+  assert {
+    condition = (
+      toset([for f in aws_accessanalyzer_archive_rule.inventory["known-partner"].filter : f.criteria]) == toset(["principal.AWS", "isPublic"])
+      && one([for f in aws_accessanalyzer_archive_rule.inventory["known-partner"].filter : f.eq if f.criteria == "principal.AWS"]) == tolist(["333333333333"])
+      && one([for f in aws_accessanalyzer_archive_rule.inventory["known-partner"].filter : f.exists if f.criteria == "isPublic"]) == "false"
+    )
+    error_message = "The archive rule's filter must be exactly the criteria given."
+  }
+}
+
+run "no_archive_rule_without_the_analyzer" {
+  command = plan
+
+  variables {
+    create_analyzer = false
+    archive_rules = {
+      "known-partner" = { "principal.AWS" = { eq = ["333333333333"] } }
+    }
+  }
+
+  assert {
+    condition     = length(aws_accessanalyzer_archive_rule.inventory) == 0
+    error_message = "Archive rules belong to the analyzer the module creates, and there is none."
+  }
+}
+
+run "refuses_an_unknown_status" {
+  command = plan
+
+  variables {
+    finding_statuses = ["NEW"]
+  }
+
+  expect_failures = [var.finding_statuses]
+}

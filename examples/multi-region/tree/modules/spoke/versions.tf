@@ -9,10 +9,10 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # 3.69.0 added sqs_managed_sse_enabled, the newest argument used; every
-      # other resource and argument is older. Tested on 5.100 and checked
+      # 4.21.0 added aws_accessanalyzer_archive_rule, the newest resource used;
+      # every other resource and argument is older. Tested on 5.100 and checked
       # against the 6.x schema.
-      version = ">= 3.69.0, < 7.0.0"
+      version = ">= 4.21.0, < 7.0.0"
     }
   }
 }

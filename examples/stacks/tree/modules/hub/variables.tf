@@ -124,3 +124,29 @@ variable "dead_letter_queue_encryption" {
     error_message = "The dead_letter_queue_encryption must be \"sse-sqs\" or \"sse-kms\"."
   }
 }
+
+variable "finding_statuses" {
+  description = "The finding statuses the finding rules forward: some of \"ACTIVE\", \"ARCHIVED\" and \"RESOLVED\", or null (the default) for every status."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition = var.finding_statuses == null ? true : (
+      length(var.finding_statuses) > 0
+      && alltrue([for s in var.finding_statuses : contains(["ACTIVE", "ARCHIVED", "RESOLVED"], s)])
+    )
+    error_message = "The finding_statuses must be null or a non-empty list of \"ACTIVE\", \"ARCHIVED\" and \"RESOLVED\"."
+  }
+}
+
+variable "archive_rules" {
+  description = "Archive rules of the analyzer this module creates (none without create_analyzer), by rule name. Each maps finding properties (IAM Access Analyzer filter keys such as \"resourceType\" or \"principal.AWS\") to how they match: eq, neq and contains (lists of 1 to 20 values) and exists (true or false). A new finding matching every property of a rule is archived."
+  type = map(map(object({
+    eq       = optional(list(string))
+    neq      = optional(list(string))
+    contains = optional(list(string))
+    exists   = optional(bool)
+  })))
+  default  = {}
+  nullable = false
+}
