@@ -240,8 +240,9 @@ fn adding_one_member_to_1000_changes_only_the_hub_and_the_new_member() {
             .chain(after.keys())
             .filter(|p| before.get(*p) != after.get(*p))
             .collect();
-        // The record, and the deploy-role instructions, which list every account.
-        let shared = ["fanin-manifest.toml", "deploy-role/README.md"];
+        // The record, the deploy-role instructions and the tree's README, which list every
+        // account.
+        let shared = ["fanin-manifest.toml", "deploy-role/README.md", "README.md"];
         let allowed = |path: &str| match layout {
             // One root holds everyone: its files change, but only in the hub's block and the
             // new member's blocks (checked below).

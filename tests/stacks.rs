@@ -221,11 +221,13 @@ fn a_renamed_member_keeps_its_stack_directory_and_state_key_and_no_address_moves
     let after = read_tree(&ws.out);
     let changed = changed(&before, &after);
     // Only what names the key changes: the stack's description, the stack list, the deploy
-    // role's README and the record. No .tf file: no address, no provider, no state key.
+    // role's README, the tree's README and the record. No .tf file: no address, no
+    // provider, no state key.
     assert_eq!(
         changed,
         BTreeSet::from(
             [
+                "README.md",
                 "deploy-role/README.md",
                 "fanin-manifest.toml",
                 "stacks.json",
@@ -266,6 +268,7 @@ fn adding_a_member_changes_the_hub_stack_and_adds_its_own_only() {
     assert_eq!(
         outside_new_stack,
         BTreeSet::from([
+            "README.md",
             "deploy-role/README.md",
             "fanin-manifest.toml",
             "stacks.json",

@@ -4,6 +4,7 @@ pub mod deploy_role;
 pub mod hcl;
 mod orchestration;
 pub mod state_moves;
+mod tree_readme;
 
 use crate::generated::{self, GeneratedFile};
 use crate::model::{Access, ArchiveRule, Backend, Layout, Model, MoveRecord, Stack, root_path};
@@ -17,7 +18,8 @@ pub const ENGINE_VERSIONS: &str = ">= 1.10.0";
 /// The hashicorp/aws versions of the generated root: the modules' own (checked by a test).
 pub const AWS_PROVIDER_VERSIONS: &str = ">= 4.21.0, < 7.0.0";
 
-/// The whole tree but the manifest, sorted by path. `moves` are the renames still kept.
+/// The whole tree but the manifest, sorted by path: the roots, the tree's README, the deploy
+/// role's instructions and the modules. `moves` are the renames still kept.
 pub fn render(model: &Model, moves: &[MoveRecord]) -> Vec<GeneratedFile> {
     let mut files = Vec::new();
     for stack in &model.stacks {
@@ -27,6 +29,7 @@ pub fn render(model: &Model, moves: &[MoveRecord]) -> Vec<GeneratedFile> {
         files.push(orchestration::stack_list(model));
     }
     files.push(deploy_role::readme(&model.deploy_role));
+    files.push(tree_readme::readme(model));
     files.extend(modules::FILES.iter().map(|(path, contents)| GeneratedFile {
         path: path.to_string(),
         contents: contents.to_vec(),
