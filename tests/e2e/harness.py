@@ -1403,7 +1403,8 @@ def spoke_addresses(module: str, e: Expected) -> set[str]:
 # --------------------------------------------------------------------------- the deploy role
 def _resolve(v, values: dict, conditions: dict):
     """A CloudFormation value as CloudFormation resolves it: Ref, Fn::Sub, Fn::If; None for
-    AWS::NoValue. Conditions are evaluated from the template's Conditions section."""
+    AWS::NoValue. Conditions are evaluated from the template's Conditions section (Fn::Equals,
+    Fn::Not, Fn::And and a Condition named inside one)."""
 
     def truth(c) -> bool:
         (fn, args), = c.items()
@@ -1411,6 +1412,10 @@ def _resolve(v, values: dict, conditions: dict):
             return _resolve(args[0], values, conditions) == _resolve(args[1], values, conditions)
         if fn == "Fn::Not":
             return not truth(args[0])
+        if fn == "Fn::And":
+            return all(truth(a) for a in args)
+        if fn == "Condition":
+            return truth(conditions[args])
         raise AssertionError(f"condition function {fn} not handled")
 
     if isinstance(v, dict) and len(v) == 1:
