@@ -253,6 +253,25 @@ impl Read for TextList {
     }
 }
 
+/// An optional list of checked strings, each once (empty when absent); the noun names one
+/// in messages.
+pub(super) struct DistinctTextList(pub Check, pub &'static str);
+
+impl Read for DistinctTextList {
+    type Output = Vec<Spanned<String>>;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output> {
+        Some(t.distinct_list(name, d, self.0, self.1).unwrap_or_default())
+    }
+    fn kind(&self) -> Kind {
+        Kind::TextList
+    }
+}
+
 /// An optional list of regions, each once (empty when absent).
 pub(super) struct Regions;
 
@@ -376,7 +395,8 @@ impl<'a> Table<'a> {
         Some(&self.entries[i].1)
     }
 
-    /// The node of a required field; `None` when it is absent (reported by `finish`).
+    /// The node of a required field; `None` when it is absent (reported by `finish`, which
+    /// knows whether it was misspelt).
     pub(super) fn take_required(&mut self, key: &str) -> Option<&'a Node> {
         if !self.has(key) {
             self.missing.push(key.to_string());
@@ -442,9 +462,7 @@ impl<'a> Table<'a> {
         check: impl Fn(&str) -> Result<(), String>,
     ) -> Option<Spanned<String>> {
         let node = self.take(key)?;
-        let path = self.field(key);
-        let value = string(node, &path, d)?;
-        check_field(&path, &value, d, check).then_some(value)
+        self.checked_node(node, key, d, check)
     }
 
     /// A string that must be present; `None` (after a report) when missing or invalid.
@@ -454,12 +472,20 @@ impl<'a> Table<'a> {
         d: &mut Collector,
         check: impl Fn(&str) -> Result<(), String>,
     ) -> Option<Spanned<String>> {
-        if !self.has(key) {
-            // Reported by `finish`, which knows whether it was misspelt.
-            self.missing.push(key.to_string());
-            return None;
-        }
-        self.checked_string(key, d, check)
+        let node = self.take_required(key)?;
+        self.checked_node(node, key, d, check)
+    }
+
+    fn checked_node(
+        &self,
+        node: &Node,
+        key: &str,
+        d: &mut Collector,
+        check: impl Fn(&str) -> Result<(), String>,
+    ) -> Option<Spanned<String>> {
+        let path = self.field(key);
+        let value = string(node, &path, d)?;
+        check_field(&path, &value, d, check).then_some(value)
     }
 
     fn bool(&mut self, key: &str, d: &mut Collector) -> Option<bool> {
@@ -542,21 +568,32 @@ impl<'a> Table<'a> {
 
     /// A region list: every entry a known region, none twice.
     fn regions(&mut self, key: &str, d: &mut Collector) -> Option<Vec<Spanned<String>>> {
-        let regions = self.string_list(key, d, super::checks::check_region)?;
-        for (i, r) in regions.iter().enumerate() {
-            if let Some(first) = regions[..i].iter().position(|p| p.value == r.value) {
+        self.distinct_list(key, d, super::checks::check_region, "region")
+    }
+
+    /// A list of checked strings, each listed once; `noun` names one in the message.
+    fn distinct_list(
+        &mut self,
+        key: &str,
+        d: &mut Collector,
+        check: impl Fn(&str) -> Result<(), String>,
+        noun: &str,
+    ) -> Option<Vec<Spanned<String>>> {
+        let values = self.string_list(key, d, check)?;
+        for (i, v) in values.iter().enumerate() {
+            if let Some(first) = values[..i].iter().position(|p| p.value == v.value) {
                 let path = self.field(key);
                 d.report(
                     &format!("{path}[{i}]"),
-                    r.location,
+                    v.location,
                     format!(
-                        "region {} is listed twice (also {path}[{first}]); list each region once",
-                        r.value
+                        "{noun} {} is listed twice (also {path}[{first}]); list each {noun} once",
+                        v.value
                     ),
                 );
             }
         }
-        Some(regions)
+        Some(values)
     }
 }
 

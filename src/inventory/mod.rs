@@ -13,7 +13,9 @@ mod rules;
 mod tree;
 
 use crate::diagnostics::{Collector, Diagnostics, Location};
-use fields::{Choice, Choices, Count, Flag, Regions, RequiredText, Text, TextList};
+use fields::{
+    Choice, Choices, Count, DistinctTextList, Flag, Regions, RequiredText, Text, TextList,
+};
 use read::Filter;
 use std::io::Read;
 use std::path::Path;
@@ -160,7 +162,7 @@ section! {
     pub struct Findings at "findings", read as FindingsAsRead {
         /// The finding statuses forwarded, each once (default: ACTIVE, ARCHIVED and
         /// RESOLVED; without ARCHIVED when the inventory has archive rules).
-        statuses: Vec<Spanned<String>> = TextList(checks::check_finding_status),
+        statuses: Vec<Spanned<String>> = DistinctTextList(checks::check_finding_status, "status"),
     }
 }
 

@@ -203,19 +203,6 @@ fn each_address_once(emails: &[Spanned<String>], d: &mut Collector) {
 fn findings(node: &Node, d: &mut Collector) -> Option<Findings> {
     let mut t = Table::open(node, "findings", d)?;
     let findings = Findings::read(&mut t, d);
-    let statuses = findings.statuses.as_deref().unwrap_or_default();
-    for (i, status) in statuses.iter().enumerate() {
-        if let Some(first) = statuses[..i].iter().position(|s| s.value == status.value) {
-            d.report(
-                &format!("findings.statuses[{i}]"),
-                status.location,
-                format!(
-                    "{} is listed twice (also findings.statuses[{first}]); list each status once",
-                    status.value
-                ),
-            );
-        }
-    }
     if let Some((_, list)) = t.peek("statuses")
         && matches!(&list.value, Value::Array(items) if items.is_empty())
     {
