@@ -164,6 +164,11 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the inventory's JSON Schema (draft-07) for editor completion and checks: Taplo
+    /// for TOML (`#:schema ./fanin.schema.json` on the inventory's first line), the YAML
+    /// language server (`# yaml-language-server: $schema=./fanin.schema.json`). It states each
+    /// field's own rule; rules across fields are `fanin check`'s.
+    Schema,
     /// Print a man page (roff), made from this command line's definition: fanin(1), or with
     /// a command, fanin-COMMAND(1) (`fanin man generate > fanin-generate.1`).
     Man {
@@ -256,6 +261,12 @@ fn main() -> ExitCode {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut command, "fanin", &mut script);
             print_bytes(&script)
+        }
+        Command::Schema => {
+            let mut schema = serde_json::to_string_pretty(&fanin::inventory::json_schema())
+                .expect("a JSON value serializes");
+            schema.push('\n');
+            print_bytes(schema.as_bytes())
         }
         Command::Man { command: name } => {
             let mut command = <Cli as clap::CommandFactory>::command();

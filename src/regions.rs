@@ -44,6 +44,17 @@ const REGIONS: &[(&str, &str)] = &[
     ("us-west-2", "aws"),
 ];
 
+/// Every region fanin knows, in name order.
+pub const NAMES: [&str; REGIONS.len()] = {
+    let mut names = [""; REGIONS.len()];
+    let mut i = 0;
+    while i < REGIONS.len() {
+        names[i] = REGIONS[i].0;
+        i += 1;
+    }
+    names
+};
+
 /// The partition of a known region, or `None` for a region fanin does not know.
 pub fn partition_of(region: &str) -> Option<&'static str> {
     REGIONS
@@ -64,12 +75,12 @@ pub fn looks_like_region(region: &str) -> bool {
         && !parts[parts.len() - 1].is_empty()
 }
 
-/// The regions of one partition, for "allowed: ..." messages.
 /// Every region fanin knows, in name order.
 pub fn all() -> impl Iterator<Item = &'static str> {
-    REGIONS.iter().map(|(r, _)| *r)
+    NAMES.iter().copied()
 }
 
+/// The regions of one partition, for "allowed: ..." messages.
 pub fn names_in(partition: &str) -> Vec<&'static str> {
     REGIONS
         .iter()

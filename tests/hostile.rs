@@ -1,10 +1,11 @@
 //! Hostile input (issue 4, item 5, and item 6's oversized and binary inventories): property
 //! tests over inventories written as TOML, YAML and JSON.
 //!
-//! - Every accepted inventory renders `.tf` files that hcl-rs parses, in which every string
-//!   from the inventory is a plain string literal equal to what the user wrote (never a
-//!   template), `${` and `%{` only ever appear escaped, account keys are identifiers, and the
-//!   three formats of one inventory render the same bytes.
+//! - Every accepted inventory is valid against `fanin schema` and renders `.tf` files that
+//!   hcl-rs parses, in which every string from the inventory is a plain string literal equal
+//!   to what the user wrote (never a template), `${` and `%{` only ever appear escaped,
+//!   account keys are identifiers, and the three formats of one inventory render the same
+//!   bytes.
 //! - Every rejected inventory (a valid one with one to three breakages of known field paths)
 //!   is refused with diagnostics that name the file and the broken field; through the binary,
 //!   `fanin generate` exits 2 and writes nothing.
@@ -1781,6 +1782,10 @@ proptest! {
             let text = text(&doc, format);
             let files = render(&text, format, &inventory_path(ext))
                 .unwrap_or_else(|e| panic!("a valid inventory was refused:\n{e}\n--- {ext}\n{text}"));
+            // `fanin schema` accepts it too: an editor never marks a valid inventory.
+            if let Err(errors) = common::schema_verdict(&text, format) {
+                panic!("the schema refuses a valid inventory:\n{}\n--- {ext}\n{text}", errors.join("\n"));
+            }
             match &first {
                 None => {
                     check_accepted(&spec, &files);

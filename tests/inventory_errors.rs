@@ -6,6 +6,8 @@
 //! Positions are computed from the inventory text itself (`at`), so a test states which
 //! token the diagnostic must point at rather than a hand-counted number.
 
+mod common;
+
 use fanin::diagnostics::{Diagnostic, Diagnostics, Location};
 use fanin::inventory::{self, Format, Inventory, Spanned};
 use std::path::Path;
@@ -50,9 +52,45 @@ fn problems_in(text: &str, format: Format) -> Vec<Diagnostic> {
             for one in &d.0 {
                 assert_eq!(one.file, Path::new(FILE), "{one}");
             }
+            schema_refuses_it_too(text, format, &d);
             d.0
         }
     }
+}
+
+/// Problems only `fanin check` finds, by what their messages say: rules across fields or
+/// entries, and the parser's, which JSON Schema cannot state (the README's "Editor support").
+const BEYOND_THE_SCHEMA: &[&str] = &[
+    // Each account once.
+    "is already used by",
+    // Member keys differ from hub.name.
+    "is the hub's name (hub.name)",
+    // Regions and role ARNs in the hub's partition, role ARNs in their account.
+    "events cannot cross partitions",
+    "role ARN is in",
+    // hub.regions without the home region.
+    "hub.regions lists only the other regions",
+    // One way to reach an account; a lock for the state.
+    "role_arn and profile are both set",
+    "the state would have no lock",
+    // Addresses and archive rule names are compared ignoring case.
+    "each address gets one subscription",
+    "is named twice",
+    // JSON's parser.
+    "duplicate key",
+];
+
+/// `fanin schema` refuses every refused inventory here too, unless each of its problems is
+/// one the schema cannot state.
+fn schema_refuses_it_too(text: &str, format: Format, found: &Diagnostics) {
+    let beyond = |d: &Diagnostic| BEYOND_THE_SCHEMA.iter().any(|b| d.message.contains(b));
+    if found.0.iter().all(beyond) {
+        return;
+    }
+    assert!(
+        common::schema_verdict(text, format).is_err(),
+        "the schema accepts an inventory fanin refuses with\n{found}\n--- {format:?}\n{text}"
+    );
 }
 
 /// The single problem of a TOML inventory that has exactly one.

@@ -354,6 +354,186 @@ pub(super) fn check_filter_value(v: &str) -> Result<(), String> {
     }
 }
 
+/// A rule for one kind of text, in two forms: the check the loader runs (its message says
+/// what is wrong and what is allowed) and the same rule in JSON Schema keywords, which
+/// `fanin schema` gives editors. The schema says as much of the rule as JSON Schema can: it
+/// accepts every text the check accepts and refuses what it can state (not, for example,
+/// Unicode normal forms); the tests hold the two forms to each other.
+#[derive(Clone, Copy)]
+pub struct Rule {
+    pub check: fn(&str) -> Result<(), String>,
+    pub schema: TextSchema,
+}
+
+/// JSON Schema keywords for a string. Patterns keep to what every engine editors use reads
+/// alike (ECMA-262 in Taplo's and the YAML language server's validators, Rust's `regex`):
+/// classes, groups, repetition and anchors; lengths are in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextSchema {
+    pub pattern: Option<&'static str>,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+    /// The only values allowed.
+    pub values: Option<&'static [&'static str]>,
+    /// A pattern the text must not match.
+    pub not_pattern: Option<&'static str>,
+}
+
+impl TextSchema {
+    const ANY: TextSchema = TextSchema {
+        pattern: None,
+        min_length: None,
+        max_length: None,
+        values: None,
+        not_pattern: None,
+    };
+
+    const fn pattern(pattern: &'static str) -> TextSchema {
+        TextSchema {
+            pattern: Some(pattern),
+            ..TextSchema::ANY
+        }
+    }
+
+    const fn lengths(self, min: usize, max: usize) -> TextSchema {
+        TextSchema {
+            min_length: Some(min),
+            max_length: Some(max),
+            ..self
+        }
+    }
+}
+
+const fn rule(check: fn(&str) -> Result<(), String>, schema: TextSchema) -> Rule {
+    Rule { check, schema }
+}
+
+pub(super) const KEY: Rule = rule(check_key, TextSchema::pattern("^[a-z][a-z0-9_-]{0,39}$"));
+pub(super) const ACCOUNT_ID: Rule = rule(check_account_id, TextSchema::pattern("^[0-9]{12}$"));
+pub(super) const REGION: Rule = rule(
+    check_region,
+    TextSchema {
+        values: Some(&regions::NAMES),
+        ..TextSchema::ANY
+    },
+);
+pub(super) const NAME_PREFIX: Rule =
+    rule(check_name_prefix, TextSchema::pattern("^[a-z0-9-]{1,20}$"));
+pub(super) const ROLE_NAME: Rule = rule(
+    check_role_name,
+    TextSchema::pattern("^[A-Za-z0-9+=,.@_-]{1,64}$"),
+);
+/// The role's path and name are not held to 512 characters together here.
+pub(super) const ROLE_ARN: Rule = rule(
+    check_role_arn,
+    TextSchema::pattern(
+        "^arn:(aws|aws-cn|aws-us-gov):iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_-]{1,64}(/[A-Za-z0-9+=,.@_-]{1,64})*$",
+    ),
+);
+pub(super) const EXTERNAL_ID: Rule = rule(
+    check_external_id,
+    TextSchema::pattern("^[A-Za-z0-9+=,.@:/_-]*$").lengths(2, 1224),
+);
+pub(super) const PROFILE: Rule = rule(
+    check_profile,
+    TextSchema::pattern("^[ -~]*[!-~][ -~]*$").lengths(1, 128),
+);
+pub(super) const TOPIC_NAME: Rule = rule(
+    check_topic_name,
+    TextSchema::pattern("^[A-Za-z0-9_-]*$").lengths(1, 256),
+);
+/// The local part is not held to 64 characters here.
+pub(super) const EMAIL: Rule = rule(
+    check_email,
+    TextSchema::pattern(
+        r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$",
+    )
+    .lengths(6, 254),
+);
+/// Of the characters of tags, only the ASCII ones tags may not hold are refused here; the
+/// rest (Unicode letters and digits in NFC, no combining marks) is the check's: editors'
+/// pattern engines differ on Unicode classes.
+macro_rules! tag_refused_ascii {
+    () => {
+        r##"[\x00-\x1f!"#$%&'()*,;<>?\[\\\]^`{|}~\x7f]"##
+    };
+}
+pub(super) const TAG_KEY: Rule = rule(
+    check_tag_key,
+    TextSchema {
+        not_pattern: Some(concat!("^[aA][wW][sS]:|", tag_refused_ascii!())),
+        ..TextSchema::ANY.lengths(1, 128)
+    },
+);
+pub(super) const TAG_VALUE: Rule = rule(
+    check_tag_value,
+    TextSchema {
+        not_pattern: Some(tag_refused_ascii!()),
+        ..TextSchema::ANY.lengths(0, 256)
+    },
+);
+pub(super) const BUCKET: Rule = rule(
+    check_bucket,
+    TextSchema {
+        not_pattern: Some(r"\.\."),
+        ..TextSchema::pattern("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    },
+);
+pub(super) const STATE_KEY: Rule = rule(
+    check_state_key,
+    TextSchema::pattern(
+        r"^([A-Za-z0-9!_.*'()-]+/)*[A-Za-z0-9!_.*'()-]*\{stack\}[A-Za-z0-9!_.*'()-]*(/[A-Za-z0-9!_.*'()-]+)*$",
+    )
+    .lengths(7, 1000),
+);
+pub(super) const DYNAMODB_TABLE: Rule = rule(
+    check_dynamodb_table,
+    TextSchema::pattern("^[A-Za-z0-9_.-]*$").lengths(3, 255),
+);
+pub(super) const FINDING_STATUS: Rule = rule(
+    check_finding_status,
+    TextSchema {
+        values: Some(&FINDING_STATUSES),
+        ..TextSchema::ANY
+    },
+);
+pub(super) const ARCHIVE_RULE_NAME: Rule = rule(
+    check_archive_rule_name,
+    TextSchema::pattern("^[A-Za-z][A-Za-z0-9_.-]*$").lengths(1, 255),
+);
+pub(super) const FILTER_KEY: Rule = rule(
+    check_filter_key,
+    TextSchema::pattern(r"^[!#-\[\]-~]*$").lengths(1, 255),
+);
+pub(super) const FILTER_VALUE: Rule = rule(
+    check_filter_value,
+    TextSchema::pattern(r"^[^\x00-\x1f\x7f-\x9f]*$").lengths(1, 2048),
+);
+
+/// Every rule, by name, for the tests that hold each schema to its check.
+#[cfg(test)]
+pub(super) const RULES: &[(&str, Rule)] = &[
+    ("key", KEY),
+    ("account_id", ACCOUNT_ID),
+    ("region", REGION),
+    ("name_prefix", NAME_PREFIX),
+    ("role_name", ROLE_NAME),
+    ("role_arn", ROLE_ARN),
+    ("external_id", EXTERNAL_ID),
+    ("profile", PROFILE),
+    ("topic_name", TOPIC_NAME),
+    ("email", EMAIL),
+    ("tag_key", TAG_KEY),
+    ("tag_value", TAG_VALUE),
+    ("bucket", BUCKET),
+    ("state_key", STATE_KEY),
+    ("dynamodb_table", DYNAMODB_TABLE),
+    ("finding_status", FINDING_STATUS),
+    ("archive_rule_name", ARCHIVE_RULE_NAME),
+    ("filter_key", FILTER_KEY),
+    ("filter_value", FILTER_VALUE),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

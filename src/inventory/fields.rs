@@ -5,6 +5,7 @@
 //! field is one entry plus its use in the model.
 
 use super::Spanned;
+use super::checks::{Rule, TextSchema};
 use super::tree::{Key, Node, Value};
 use crate::diagnostics::{Collector, Location, did_you_mean, named};
 use std::marker::PhantomData;
@@ -38,21 +39,35 @@ pub struct FieldSpec {
 pub enum Kind {
     /// The inventory format version, an integer.
     Version,
-    /// A string, checked by the field's rule.
-    Text,
+    /// A string, checked by the field's rule (its JSON Schema form here).
+    Text(TextSchema),
     /// One of the listed strings.
     Choice(Vec<&'static str>),
     Flag,
     /// A whole number of at least 1.
     Count,
-    /// A list of strings, each checked by the field's rule.
-    TextList,
-    /// A list of region names, each once.
-    Regions,
+    /// A list of strings, each checked by the field's rule; when written, with `min_items`
+    /// to `max_items` entries, each listed once when `each_once`.
+    TextList {
+        item: TextSchema,
+        each_once: bool,
+        min_items: usize,
+        max_items: Option<usize>,
+    },
+    /// A list of region names, each once; when written, at least one when `at_least_one`.
+    Regions {
+        at_least_one: bool,
+    },
     /// A section of its own (its path).
     Section(&'static str),
-    /// A table whose keys the user chooses, each holding a section (its path).
-    Keyed(&'static str),
+    /// A table of at least one entry whose keys the user chooses (each following `key`),
+    /// each holding a section (`section`, its path), with at least one field when
+    /// `each_not_empty`.
+    Keyed {
+        section: &'static str,
+        key: TextSchema,
+        each_not_empty: bool,
+    },
     /// A list of tables, each holding a section (its path).
     Sections(&'static str),
     /// A table of tag names to values.
@@ -157,11 +172,8 @@ pub(super) fn spec<T, R: Read<Output = T>>(
     }
 }
 
-/// A value check: `Err` says what is wrong and what is allowed.
-pub(super) type Check = fn(&str) -> Result<(), String>;
-
 /// An optional string.
-pub(super) struct Text(pub Check);
+pub(super) struct Text(pub Rule);
 
 impl Read for Text {
     type Output = Option<Spanned<String>>;
@@ -171,15 +183,15 @@ impl Read for Text {
         name: &'static str,
         d: &mut Collector,
     ) -> Option<Self::Output> {
-        Some(t.checked_string(name, d, self.0))
+        Some(t.checked_string(name, d, self.0.check))
     }
     fn kind(&self) -> Kind {
-        Kind::Text
+        Kind::Text(self.0.schema)
     }
 }
 
 /// A string that must be present.
-pub(super) struct RequiredText(pub Check);
+pub(super) struct RequiredText(pub Rule);
 
 impl Read for RequiredText {
     type Output = Spanned<String>;
@@ -189,10 +201,10 @@ impl Read for RequiredText {
         name: &'static str,
         d: &mut Collector,
     ) -> Option<Self::Output> {
-        t.required_string(name, d, self.0)
+        t.required_string(name, d, self.0.check)
     }
     fn kind(&self) -> Kind {
-        Kind::Text
+        Kind::Text(self.0.schema)
     }
     fn required(&self) -> bool {
         true
@@ -236,7 +248,7 @@ impl Read for Count {
 }
 
 /// An optional list of checked strings (empty when absent).
-pub(super) struct TextList(pub Check);
+pub(super) struct TextList(pub Rule);
 
 impl Read for TextList {
     type Output = Vec<Spanned<String>>;
@@ -246,16 +258,26 @@ impl Read for TextList {
         name: &'static str,
         d: &mut Collector,
     ) -> Option<Self::Output> {
-        Some(t.string_list(name, d, self.0).unwrap_or_default())
+        Some(t.string_list(name, d, self.0.check).unwrap_or_default())
     }
     fn kind(&self) -> Kind {
-        Kind::TextList
+        Kind::TextList {
+            item: self.0.schema,
+            each_once: false,
+            min_items: 0,
+            max_items: None,
+        }
     }
 }
 
-/// An optional list of checked strings, each once (empty when absent); the noun names one
-/// in messages.
-pub(super) struct DistinctTextList(pub Check, pub &'static str);
+/// An optional list of checked strings, each once, that names at least one when written
+/// (empty when absent): `noun` names one entry in messages, `when_empty` says why an empty
+/// list is refused and what to do instead.
+pub(super) struct DistinctTextList {
+    pub rule: Rule,
+    pub noun: &'static str,
+    pub when_empty: &'static str,
+}
 
 impl Read for DistinctTextList {
     type Output = Vec<Spanned<String>>;
@@ -265,15 +287,26 @@ impl Read for DistinctTextList {
         name: &'static str,
         d: &mut Collector,
     ) -> Option<Self::Output> {
-        Some(t.distinct_list(name, d, self.0, self.1).unwrap_or_default())
+        let list = t.distinct_list(name, d, self.rule.check, self.noun);
+        t.refuse_empty(name, self.when_empty, d)?;
+        Some(list.unwrap_or_default())
     }
     fn kind(&self) -> Kind {
-        Kind::TextList
+        Kind::TextList {
+            item: self.rule.schema,
+            each_once: true,
+            min_items: 1,
+            max_items: None,
+        }
     }
 }
 
-/// An optional list of regions, each once (empty when absent).
-pub(super) struct Regions;
+/// An optional list of regions, each once (empty when absent). With `when_empty`, a list
+/// written empty is refused with that message (as written: not one whose entries were all
+/// refused).
+pub(super) struct Regions {
+    pub when_empty: Option<&'static str>,
+}
 
 impl Read for Regions {
     type Output = Vec<Spanned<String>>;
@@ -283,10 +316,16 @@ impl Read for Regions {
         name: &'static str,
         d: &mut Collector,
     ) -> Option<Self::Output> {
-        Some(t.regions(name, d).unwrap_or_default())
+        let regions = t.regions(name, d).unwrap_or_default();
+        if let Some(message) = self.when_empty {
+            t.refuse_empty(name, message, d)?;
+        }
+        Some(regions)
     }
     fn kind(&self) -> Kind {
-        Kind::Regions
+        Kind::Regions {
+            at_least_one: self.when_empty.is_some(),
+        }
     }
 }
 
@@ -529,7 +568,7 @@ impl<'a> Table<'a> {
         }
     }
 
-    fn string_list(
+    pub(super) fn string_list(
         &mut self,
         key: &str,
         d: &mut Collector,
@@ -568,7 +607,18 @@ impl<'a> Table<'a> {
 
     /// A region list: every entry a known region, none twice.
     fn regions(&mut self, key: &str, d: &mut Collector) -> Option<Vec<Spanned<String>>> {
-        self.distinct_list(key, d, super::checks::check_region, "region")
+        self.distinct_list(key, d, super::checks::REGION.check, "region")
+    }
+
+    /// `None` (after reporting `message`) when `key` is written as an empty list.
+    pub(super) fn refuse_empty(&self, key: &str, message: &str, d: &mut Collector) -> Option<()> {
+        match self.peek(key) {
+            Some((_, list)) if matches!(&list.value, Value::Array(items) if items.is_empty()) => {
+                d.report(&self.field(key), list.location, message);
+                None
+            }
+            _ => Some(()),
+        }
     }
 
     /// A list of checked strings, each listed once; `noun` names one in the message.

@@ -10,18 +10,20 @@ mod checks;
 pub mod draft;
 mod read;
 mod rules;
+mod schema;
 mod tree;
 
 use crate::diagnostics::{Collector, Diagnostics, Location};
 use fields::{
     Choice, Choices, Count, DistinctTextList, Flag, Regions, RequiredText, Text, TextList,
 };
-use read::Filter;
+use read::{Filter, FilterValues};
 use std::io::Read;
 use std::path::Path;
 
 pub use checks::{FINDING_STATUSES, MAX_KEY_LEN, STACK_PLACEHOLDER, is_valid_key};
 pub use fields::{FieldSpec, Kind, Section};
+pub use schema::json_schema;
 
 /// Inventories are a few kilobytes; refusing large files keeps memory bounded when someone
 /// points fanin at the wrong file.
@@ -42,11 +44,11 @@ section! {
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct Settings at "settings", read as SettingsAsRead {
         /// The prefix of every name fanin gives a resource (default `fanin`).
-        name_prefix: Option<Spanned<String>> = Text(checks::check_name_prefix),
+        name_prefix: Option<Spanned<String>> = Text(checks::NAME_PREFIX),
         /// The role fanin's providers assume in every account without `role_arn` or `profile`.
-        role_name: Option<Spanned<String>> = Text(checks::check_role_name),
+        role_name: Option<Spanned<String>> = Text(checks::ROLE_NAME),
         /// The external id those providers pass when they assume a role.
-        external_id: Option<Spanned<String>> = Text(checks::check_external_id),
+        external_id: Option<Spanned<String>> = Text(checks::EXTERNAL_ID),
         /// Whether every account gets an account analyzer (default true).
         create_analyzer: Option<bool> = Flag,
         /// Whether every rule target gets a dead-letter queue (default true).
@@ -105,19 +107,19 @@ section! {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Hub at "hub", read as HubAsRead {
         /// The hub's key in provider aliases and module names (default `hub`).
-        name: Option<Spanned<String>> = Text(checks::check_key),
-        account_id: Spanned<String> = RequiredText(checks::check_account_id),
+        name: Option<Spanned<String>> = Text(checks::KEY),
+        account_id: Spanned<String> = RequiredText(checks::ACCOUNT_ID),
         /// The home region: the intake bus and the topic live there.
-        region: Spanned<String> = RequiredText(checks::check_region),
+        region: Spanned<String> = RequiredText(checks::REGION),
         /// The hub's other regions to forward findings from.
-        regions: Vec<Spanned<String>> = Regions,
+        regions: Vec<Spanned<String>> = Regions { when_empty: None },
         /// Extra regions being removed: their providers stay one more generation so the
         /// engine can destroy what is in them.
-        retired_regions: Vec<Spanned<String>> = Regions,
+        retired_regions: Vec<Spanned<String>> = Regions { when_empty: None },
         /// The role the hub's providers assume (instead of `settings.role_name`).
-        role_arn: Option<Spanned<String>> = Text(checks::check_role_arn),
+        role_arn: Option<Spanned<String>> = Text(checks::ROLE_ARN),
         /// The AWS CLI profile the hub's providers use (instead of a role).
-        profile: Option<Spanned<String>> = Text(checks::check_profile),
+        profile: Option<Spanned<String>> = Text(checks::PROFILE),
         /// Which bus members put events on (default `dedicated`).
         intake_bus: Option<IntakeBus> = Choice::of(),
         /// Whether the hub gets account analyzers (default: `settings.create_analyzer`).
@@ -148,9 +150,9 @@ section! {
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct Notify at "notify", read as NotifyAsRead {
         /// Addresses subscribed to the findings topic, each once.
-        emails: Vec<Spanned<String>> = TextList(checks::check_email),
+        emails: Vec<Spanned<String>> = TextList(checks::EMAIL),
         /// The findings topic's name (default `<name_prefix>-findings`).
-        topic_name: Option<Spanned<String>> = Text(checks::check_topic_name),
+        topic_name: Option<Spanned<String>> = Text(checks::TOPIC_NAME),
         /// Whether the topic is encrypted with a customer-managed key (default true).
         encrypt_topic: Option<bool> = Flag,
     }
@@ -162,7 +164,11 @@ section! {
     pub struct Findings at "findings", read as FindingsAsRead {
         /// The finding statuses forwarded, each once (default: ACTIVE, ARCHIVED and
         /// RESOLVED; without ARCHIVED when the inventory has archive rules).
-        statuses: Vec<Spanned<String>> = DistinctTextList(checks::check_finding_status, "status"),
+        statuses: Vec<Spanned<String>> = DistinctTextList {
+            rule: checks::FINDING_STATUS,
+            noun: "status",
+            when_empty: "is empty: no finding would reach anyone; list at least one of \"ACTIVE\", \"ARCHIVED\" or \"RESOLVED\", or leave it out",
+        },
     }
 }
 
@@ -171,7 +177,7 @@ section! {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ArchiveRule at "archive[]", read as ArchiveRuleAsRead {
         /// The rule's name in each analyzer, unique in the inventory.
-        name: Spanned<String> = RequiredText(checks::check_archive_rule_name),
+        name: Spanned<String> = RequiredText(checks::ARCHIVE_RULE_NAME),
         /// Finding properties and what they must match: a new finding matching every one
         /// is archived.
         filter: Vec<Criterion> = Filter,
@@ -184,11 +190,11 @@ section! {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Criterion at "archive[].filter.<property>", read as CriterionAsRead, given property: Spanned<String> {
         /// The property equals one of these (1 to 20 values).
-        eq: Vec<Spanned<String>> = TextList(checks::check_filter_value),
+        eq: Vec<Spanned<String>> = FilterValues,
         /// The property equals none of these (1 to 20 values).
-        neq: Vec<Spanned<String>> = TextList(checks::check_filter_value),
+        neq: Vec<Spanned<String>> = FilterValues,
         /// The property contains one of these (1 to 20 values).
-        contains: Vec<Spanned<String>> = TextList(checks::check_filter_value),
+        contains: Vec<Spanned<String>> = FilterValues,
         /// The property is present (true) or absent (false).
         exists: Option<bool> = Flag,
     }
@@ -199,18 +205,20 @@ section! {
     /// `members`.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Member at "members.<key>", read as MemberAsRead, given key: Spanned<String> {
-        account_id: Spanned<String> = RequiredText(checks::check_account_id),
+        account_id: Spanned<String> = RequiredText(checks::ACCOUNT_ID),
         /// Regions to forward findings from; when absent, the hub's home region.
-        regions: Vec<Spanned<String>> = Regions,
+        regions: Vec<Spanned<String>> = Regions {
+            when_empty: Some("is empty; list at least one region, or leave it out to use the hub's home region"),
+        },
         /// Regions being removed (first phase of a removal).
-        retired_regions: Vec<Spanned<String>> = Regions,
+        retired_regions: Vec<Spanned<String>> = Regions { when_empty: None },
         /// `active` (the default) or `retired`: destroy this account's resources, keep its
         /// providers until it leaves the inventory.
         status: Option<Status> = Choice::of(),
         /// The role this account's providers assume (instead of `settings.role_name`).
-        role_arn: Option<Spanned<String>> = Text(checks::check_role_arn),
+        role_arn: Option<Spanned<String>> = Text(checks::ROLE_ARN),
         /// The AWS CLI profile this account's providers use (instead of a role).
-        profile: Option<Spanned<String>> = Text(checks::check_profile),
+        profile: Option<Spanned<String>> = Text(checks::PROFILE),
         /// Whether this account gets account analyzers (default: `settings.create_analyzer`).
         create_analyzer: Option<bool> = Flag,
     }
@@ -241,20 +249,20 @@ section! {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Backend at "backend", read as BackendAsRead {
         /// The state bucket.
-        bucket: Spanned<String> = RequiredText(checks::check_bucket),
+        bucket: Spanned<String> = RequiredText(checks::BUCKET),
         /// The bucket's region.
-        region: Spanned<String> = RequiredText(checks::check_region),
+        region: Spanned<String> = RequiredText(checks::REGION),
         /// The state key, with `{stack}` where each root's name goes (`hub`,
         /// `member-<account id>`, or `root` for the single layout).
-        key: Spanned<String> = RequiredText(checks::check_state_key),
+        key: Spanned<String> = RequiredText(checks::STATE_KEY),
         /// Lock with a lock file beside the state (S3 conditional writes; default true).
         use_lockfile: Option<bool> = Flag,
         /// Lock with this DynamoDB table instead (or as well).
-        dynamodb_table: Option<Spanned<String>> = Text(checks::check_dynamodb_table),
+        dynamodb_table: Option<Spanned<String>> = Text(checks::DYNAMODB_TABLE),
         /// The role the engine assumes to reach the state bucket.
-        role_arn: Option<Spanned<String>> = Text(checks::check_role_arn),
+        role_arn: Option<Spanned<String>> = Text(checks::ROLE_ARN),
         /// The AWS CLI profile the engine uses to reach the state bucket.
-        profile: Option<Spanned<String>> = Text(checks::check_profile),
+        profile: Option<Spanned<String>> = Text(checks::PROFILE),
     }
 }
 

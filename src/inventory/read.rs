@@ -2,7 +2,7 @@
 //! inventory, reports every problem it sees to the collector and returns `None` when the part
 //! is unusable, so that one run lists all problems of a file.
 
-use super::checks::{KEY_RULE, check_tag_key, check_tag_value, is_valid_key};
+use super::checks::{self, KEY_RULE, is_valid_key};
 use super::fields::{Read, Table, check_field, path_key, string};
 use super::rules::{Seen, SeenAccount, check_across_fields};
 use super::tree::{Node, Value};
@@ -42,7 +42,11 @@ pub(super) fn top_level() -> Section {
             ),
             field(
                 "members",
-                Kind::Keyed("members.<key>"),
+                Kind::Keyed {
+                    section: "members.<key>",
+                    key: checks::KEY.schema,
+                    each_not_empty: false,
+                },
                 true,
                 &[" The member accounts by key."],
             ),
@@ -202,17 +206,7 @@ fn each_address_once(emails: &[Spanned<String>], d: &mut Collector) {
 
 fn findings(node: &Node, d: &mut Collector) -> Option<Findings> {
     let mut t = Table::open(node, "findings", d)?;
-    let findings = Findings::read(&mut t, d);
-    if let Some((_, list)) = t.peek("statuses")
-        && matches!(&list.value, Value::Array(items) if items.is_empty())
-    {
-        d.report(
-            "findings.statuses",
-            list.location,
-            "is empty: no finding would reach anyone; list at least one of \"ACTIVE\", \"ARCHIVED\" or \"RESOLVED\", or leave it out",
-        );
-    }
-    findings.complete()
+    Findings::read(&mut t, d).complete()
 }
 
 /// `[[archive]]` entries: each rule read on its own, names unique.
@@ -267,6 +261,45 @@ fn archive(node: &Node, format: Format, d: &mut Collector) -> Option<Vec<Archive
 /// `contains` hold 1 to 20 items).
 const MAX_FILTER_VALUES: usize = 20;
 
+/// A criterion's `eq`, `neq` or `contains`: when written, 1 to 20 filter values.
+pub(super) struct FilterValues;
+
+impl Read for FilterValues {
+    type Output = Vec<Spanned<String>>;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output> {
+        let written = t.peek(name).map(|(_, node)| node);
+        let values = t.string_list(name, d, checks::FILTER_VALUE.check);
+        if let Some(written) = written
+            && let Value::Array(items) = &written.value
+            && (items.is_empty() || items.len() > MAX_FILTER_VALUES)
+        {
+            d.report(
+                &t.field(name),
+                written.location,
+                format!(
+                    "has {} values; allowed: 1 to {MAX_FILTER_VALUES}",
+                    items.len()
+                ),
+            );
+            return None;
+        }
+        Some(values.unwrap_or_default())
+    }
+    fn kind(&self) -> Kind {
+        Kind::TextList {
+            item: checks::FILTER_VALUE.schema,
+            each_once: false,
+            min_items: 1,
+            max_items: Some(MAX_FILTER_VALUES),
+        }
+    }
+}
+
 /// An archive rule's `filter`: a table of finding properties, each with its comparisons.
 pub(super) struct Filter;
 
@@ -305,7 +338,7 @@ impl Read for Filter {
         for (key, value) in entries {
             let key_location = key.location.or(value.location);
             let criterion_path = format!("{path}.{}", path_key(&key.name));
-            if let Err(message) = super::checks::check_filter_key(&key.name) {
+            if let Err(message) = (checks::FILTER_KEY.check)(&key.name) {
                 d.report(&criterion_path, key_location, message);
                 ok = false;
             }
@@ -327,47 +360,31 @@ impl Read for Filter {
         ok.then_some(criteria)
     }
     fn kind(&self) -> Kind {
-        Kind::Keyed("archive[].filter.<property>")
+        Kind::Keyed {
+            section: "archive[].filter.<property>",
+            key: checks::FILTER_KEY.schema,
+            // comparisons_written
+            each_not_empty: true,
+        }
     }
     fn required(&self) -> bool {
         true
     }
 }
 
-/// A criterion compares: at least one of eq, neq, contains and exists, each list with 1 to
-/// 20 values.
+/// A criterion compares: at least one of eq, neq, contains and exists.
 fn comparisons_written(ct: &Table<'_>, path: &str, node: &Node, d: &mut Collector) -> bool {
-    let mut ok = true;
-    let mut any = ct.has("exists");
-    for list in ["eq", "neq", "contains"] {
-        let Some((_, written)) = ct.peek(list) else {
-            continue;
-        };
-        any = true;
-        let Value::Array(items) = &written.value else {
-            continue; // reported by the list's reader
-        };
-        if items.is_empty() || items.len() > MAX_FILTER_VALUES {
-            d.report(
-                &format!("{path}.{list}"),
-                written.location,
-                format!(
-                    "has {} values; allowed: 1 to {MAX_FILTER_VALUES}",
-                    items.len()
-                ),
-            );
-            ok = false;
-        }
-    }
+    let any = ["eq", "neq", "contains", "exists"]
+        .iter()
+        .any(|c| ct.has(c));
     if !any {
         d.report(
             path,
             node.location,
             "compares with nothing; allowed: eq, neq or contains (lists of 1 to 20 values) and exists (true or false)",
         );
-        ok = false;
     }
-    ok
+    any
 }
 
 /// The members that could be read, and whether all could.
@@ -432,7 +449,6 @@ fn member(
     let mut t = Table::open(node, path, d)?;
     let member = Member::read(&mut t, d);
     one_way_to_reach(&t, d);
-    regions_not_empty(&t, d);
     let key = Spanned {
         value: key.to_string(),
         location: key_location,
@@ -480,20 +496,6 @@ fn one_way_to_reach(t: &Table<'_>, d: &mut Collector) {
     }
 }
 
-/// A member's regions, when written, name at least one: an empty list as written (not one
-/// whose items were all refused) is refused, since leaving it out means the home region.
-fn regions_not_empty(t: &Table<'_>, d: &mut Collector) {
-    if let Some((_, list)) = t.peek("regions")
-        && matches!(&list.value, Value::Array(items) if items.is_empty())
-    {
-        d.report(
-            &t.field("regions"),
-            list.location,
-            "is empty; list at least one region, or leave it out to use the hub's home region",
-        );
-    }
-}
-
 fn tags(node: &Node, d: &mut Collector) -> Option<Vec<(Spanned<String>, Spanned<String>)>> {
     let Value::Table(entries) = &node.value else {
         d.report(
@@ -511,11 +513,11 @@ fn tags(node: &Node, d: &mut Collector) -> Option<Vec<(Spanned<String>, Spanned<
         let key_location = key.location.or(value.location);
         let key = &key.name;
         let path = format!("tags.{}", path_key(key));
-        if let Err(message) = check_tag_key(key) {
+        if let Err(message) = (checks::TAG_KEY.check)(key) {
             d.report(&path, key_location, message);
         }
         if let Some(v) = string(value, &path, d)
-            && check_field(&path, &v, d, check_tag_value)
+            && check_field(&path, &v, d, checks::TAG_VALUE.check)
         {
             tags.push((
                 Spanned {
@@ -540,4 +542,4 @@ fn tags(node: &Node, d: &mut Collector) -> Option<Vec<(Spanned<String>, Spanned<
 }
 
 /// AWS's limit of user tags per resource; default_tags apply to every resource.
-const MAX_TAGS: usize = 50;
+pub(super) const MAX_TAGS: usize = 50;

@@ -259,3 +259,38 @@ impl Workspace {
         self.out.join(path).exists()
     }
 }
+
+/// The inventory's JSON Schema (`fanin schema`), compiled once.
+pub fn inventory_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        jsonschema::draft7::new(&fanin::inventory::json_schema())
+            .expect("the inventory schema compiles as draft-07")
+    })
+}
+
+/// An inventory's text as the JSON value its schema describes, in the format it is written
+/// in; `None` when the text does not parse at all.
+pub fn inventory_value(text: &str, format: fanin::inventory::Format) -> Option<serde_json::Value> {
+    use fanin::inventory::Format;
+    match format {
+        Format::Toml => toml::from_str(text).ok(),
+        Format::Yaml => serde_saphyr::from_str(text).ok(),
+        Format::Json => serde_json::from_str(text).ok(),
+    }
+}
+
+/// What the schema says of an inventory's text: `Ok` when it is valid, otherwise each
+/// error with the place it is at.
+pub fn schema_verdict(text: &str, format: fanin::inventory::Format) -> Result<(), Vec<String>> {
+    let value = inventory_value(text, format).ok_or_else(|| vec!["does not parse".to_string()])?;
+    let errors: Vec<String> = inventory_schema()
+        .iter_errors(&value)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
