@@ -305,9 +305,49 @@ pub struct Hub {
     pub create_analyzer: bool,
     /// The topic is encrypted with a customer-managed KMS key.
     pub encrypt_topic: bool,
+    /// Every finding also goes to the hub's findings queue.
+    pub findings_queue: bool,
 }
 
-/// How dead-letter queues are encrypted at rest.
+/// The topic's encryption and the queues, as the inventory asks for them (decided once).
+struct Queues {
+    encrypt_topic: bool,
+    dead_letter_queues: bool,
+    dead_letter_queue_encryption: QueueEncryption,
+    findings_queue: bool,
+}
+
+impl Queues {
+    fn from_inventory(inv: &Inventory) -> Queues {
+        Queues {
+            encrypt_topic: inv.notify.encrypt_topic.unwrap_or(true),
+            dead_letter_queues: inv.settings.dead_letter_queues.unwrap_or(true),
+            dead_letter_queue_encryption: match inv.settings.dead_letter_queue_encryption {
+                Some(DeadLetterQueueEncryption::SseKms) => QueueEncryption::CustomerManagedKey,
+                Some(DeadLetterQueueEncryption::SseSqs) | None => QueueEncryption::SqsManaged,
+            },
+            findings_queue: inv.notify.queue.unwrap_or(false),
+        }
+    }
+
+    fn queues_use_keys(&self) -> bool {
+        self.dead_letter_queue_encryption == QueueEncryption::CustomerManagedKey
+    }
+
+    /// The hub has a KMS key: for its topic, or for a queue of its (dead-letter or findings
+    /// queue) with sse-kms.
+    fn hub_key(&self) -> bool {
+        self.encrypt_topic
+            || (self.queues_use_keys() && (self.dead_letter_queues || self.findings_queue))
+    }
+
+    /// Each spoke has a KMS key: for its dead-letter queue with sse-kms.
+    fn spoke_keys(&self) -> bool {
+        self.queues_use_keys() && self.dead_letter_queues
+    }
+}
+
+/// How dead-letter queues (and the findings queue) are encrypted at rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueEncryption {
     /// SSE-SQS: SQS-managed keys, no charge, no key policy (the default).
@@ -445,10 +485,12 @@ pub fn build_after(
     let settings = Resolved::settings(inv);
     let mut accounts = accounts(inv, &settings);
     let use_default_bus = inv.hub.intake_bus == Some(inventory::IntakeBus::Default);
+    let queues = Queues::from_inventory(inv);
     let (intake_buses, bus_policy_quota) = intake_buses(
         inv,
         &settings,
         use_default_bus,
+        &queues,
         &mut accounts,
         earlier,
         &mut d,
@@ -489,14 +531,6 @@ pub fn build_after(
         .map(|(k, v)| (k.value.clone(), v.value.clone()))
         .collect();
 
-    let encrypt_topic = inv.notify.encrypt_topic.unwrap_or(true);
-    let dead_letter_queues = inv.settings.dead_letter_queues.unwrap_or(true);
-    let dead_letter_queue_encryption = match inv.settings.dead_letter_queue_encryption {
-        Some(DeadLetterQueueEncryption::SseKms) => QueueEncryption::CustomerManagedKey,
-        Some(DeadLetterQueueEncryption::SseSqs) | None => QueueEncryption::SqsManaged,
-    };
-    let queue_keys =
-        dead_letter_queues && dead_letter_queue_encryption == QueueEncryption::CustomerManagedKey;
     let findings = Findings::from_inventory(inv);
     let deploy_role = DeployRole {
         manages_archive_rules: !findings.archive_rules.is_empty(),
@@ -510,8 +544,8 @@ pub fn build_after(
         deployments: role_deployments(
             &accounts,
             settings.partition,
-            encrypt_topic || queue_keys,
-            queue_keys,
+            queues.hub_key(),
+            queues.spoke_keys(),
         ),
     };
 
@@ -528,7 +562,8 @@ pub fn build_after(
             topic_name,
             emails,
             create_analyzer: hub_account.create_analyzer,
-            encrypt_topic,
+            encrypt_topic: queues.encrypt_topic,
+            findings_queue: queues.findings_queue,
         },
         layout,
         stacks,
@@ -536,8 +571,8 @@ pub fn build_after(
         intake_buses,
         bus_policy_quota,
         tags,
-        dead_letter_queues,
-        dead_letter_queue_encryption,
+        dead_letter_queues: queues.dead_letter_queues,
+        dead_letter_queue_encryption: queues.dead_letter_queue_encryption,
         findings,
         accounts,
         deploy_role,
@@ -816,6 +851,7 @@ fn intake_buses(
     inv: &Inventory,
     settings: &Resolved<'_>,
     use_default_bus: bool,
+    queues: &Queues,
     accounts: &mut [Account],
     earlier: &EarlierBuses,
     d: &mut Collector,
@@ -863,19 +899,31 @@ fn intake_buses(
     for account in accounts.iter_mut() {
         account.intake_bus = bus_of.get(account.account_id.as_str()).copied();
     }
-    let dead_letter_policy_len = hub.dead_letter_policy(&buses).len();
-    if inv.settings.dead_letter_queues.unwrap_or(true)
-        && dead_letter_policy_len > QUEUE_POLICY_LIMIT
-    {
-        d.report(
-            "members",
-            None,
-            format!(
-                "{} members need {} intake buses under {whose} of {quota} characters, and the hub's dead-letter queue policy, which names every bus's finding rule, would be {dead_letter_policy_len} bytes, over SQS's limit of {QUEUE_POLICY_LIMIT}: ask AWS to raise the hub's \"Event bus policy size\" quota and set settings.bus_policy_quota to it, so that fewer buses are needed",
-                member_count,
-                buses.len(),
-            ),
-        );
+    // The hub's queues that every finding rule sends to list every rule in their policy.
+    let rule_queues = [
+        (
+            queues.dead_letter_queues,
+            "dead-letter queue",
+            hub.dead_letter_policy(&buses).len(),
+        ),
+        (
+            queues.findings_queue,
+            "findings queue",
+            hub.findings_queue_policy(&buses).len(),
+        ),
+    ];
+    for (_, queue, policy_len) in rule_queues.into_iter().filter(|(used, ..)| *used) {
+        if policy_len > QUEUE_POLICY_LIMIT {
+            d.report(
+                "members",
+                None,
+                format!(
+                    "{} members need {} intake buses under {whose} of {quota} characters, and the hub's {queue} policy, which names every bus's finding rule, would be {policy_len} bytes, over SQS's limit of {QUEUE_POLICY_LIMIT}: ask AWS to raise the hub's \"Event bus policy size\" quota and set settings.bus_policy_quota to it, so that fewer buses are needed",
+                    member_count,
+                    buses.len(),
+                ),
+            );
+        }
     }
     (buses, quota)
 }

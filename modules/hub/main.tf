@@ -202,7 +202,9 @@ locals {
   # (sse-kms); otherwise with SQS-managed keys (SSE-SQS), which cost nothing and
   # need no key policy.
   dead_letter_queue_uses_key = var.dead_letter_queue && var.dead_letter_queue_encryption == "sse-kms"
-  hub_key_needed             = var.encrypt_topic || local.dead_letter_queue_uses_key
+  findings_queue_uses_key    = var.findings_queue && var.dead_letter_queue_encryption == "sse-kms"
+  queues_use_key             = local.dead_letter_queue_uses_key || local.findings_queue_uses_key
+  hub_key_needed             = var.encrypt_topic || local.queues_use_key
 }
 
 # Findings EventBridge could not publish to the topic (after its retries) land
@@ -244,14 +246,78 @@ resource "aws_sqs_queue_policy" "dead_letter" {
   })
 }
 
+# With findings_queue: every finding's event, as EventBridge delivers it, also
+# goes to a queue a SIEM (or any other consumer) polls. The raw JSON, not a text
+# for people: the topic's mails are for them.
+resource "aws_sqs_queue" "findings" {
+  count = var.findings_queue ? 1 : 0
+
+  name = "${var.name_prefix}-findings"
+  # The longest SQS allows: a consumer that is down for days loses nothing.
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = local.findings_queue_uses_key ? null : true
+  kms_master_key_id         = local.findings_queue_uses_key ? aws_kms_key.hub[0].arn : null
+}
+
+# Only the finding rules may send to the queue.
+#
+# Form: EventBridge user guide, "Using resource-based policies for Amazon
+# EventBridge", section "Amazon SQS permissions" (sqs:SendMessage for
+# events.amazonaws.com, with aws:SourceArn the rule's ARN).
+resource "aws_sqs_queue_policy" "findings" {
+  count = var.findings_queue ? 1 : 0
+
+  queue_url = aws_sqs_queue.findings[0].id
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "FindingRulesSend"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = "sqs:SendMessage"
+        Resource  = aws_sqs_queue.findings[0].arn
+        Condition = {
+          ArnEquals = { "aws:SourceArn" = local.finding_rule_arns }
+        }
+      },
+    ]
+  })
+}
+
+resource "aws_cloudwatch_event_target" "findings_queue" {
+  for_each = var.findings_queue ? aws_cloudwatch_event_rule.finding : {}
+
+  rule           = each.value.name
+  event_bus_name = each.value.event_bus_name
+  target_id      = "findings-queue"
+  arn            = aws_sqs_queue.findings[0].arn
+
+  # As for the topic: a day of retries, then the dead-letter queue.
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+
+  dynamic "dead_letter_config" {
+    for_each = var.dead_letter_queue ? [aws_sqs_queue.dead_letter[0].arn] : []
+    content {
+      arn = dead_letter_config.value
+    }
+  }
+
+  depends_on = [aws_sqs_queue_policy.findings, aws_sqs_queue_policy.dead_letter]
+}
+
 # A customer-managed key for the topic (and, with sse-kms, the dead-letter
-# queue): EventBridge cannot publish to a topic or queue encrypted with an
+# and findings queues): EventBridge cannot publish to a topic or queue encrypted with an
 # AWS-managed key, whose policy cannot grant it anything. Without EventBridge's
 # statement, publishing fails with no error at apply time.
 resource "aws_kms_key" "hub" {
   count = local.hub_key_needed ? 1 : 0
 
-  description             = "Encrypts ${join(" and ", compact([var.encrypt_topic ? "the ${var.name_prefix} findings topic" : "", local.dead_letter_queue_uses_key ? "the ${var.name_prefix} findings topic's dead-letter queue" : ""]))}."
+  description             = "Encrypts ${join(" and ", compact([var.encrypt_topic ? "the ${var.name_prefix} findings topic" : "", local.dead_letter_queue_uses_key ? "the ${var.name_prefix} findings topic's dead-letter queue" : "", local.findings_queue_uses_key ? "the ${var.name_prefix} findings queue" : ""]))}."
   enable_key_rotation     = true
   deletion_window_in_days = 30
 
@@ -286,7 +352,7 @@ resource "aws_kms_key" "hub" {
       # Form: SQS developer guide, "Amazon SQS Key management", section
       # "Configure KMS permissions for AWS services" (events.amazonaws.com is
       # listed there). AWS documents no EventBridge condition for it: none.
-      local.dead_letter_queue_uses_key ? [
+      local.queues_use_key ? [
         {
           Sid       = "EventBridgeSendsToEncryptedQueue"
           Effect    = "Allow"

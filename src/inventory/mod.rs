@@ -155,6 +155,9 @@ section! {
         topic_name: Option<Spanned<String>> = Text(checks::TOPIC_NAME),
         /// Whether the topic is encrypted with a customer-managed key (default true).
         encrypt_topic: Option<bool> = Flag,
+        /// Whether every finding's event also goes, as EventBridge delivers it, to an SQS
+        /// queue in the hub, for a SIEM or another consumer that polls (default false).
+        queue: Option<bool> = Flag,
     }
 }
 

@@ -154,6 +154,17 @@ impl Buses<'_> {
     /// (`aws_sqs_queue_policy.dead_letter`, `jsonencode`: keys sorted, no spaces), listing the
     /// finding rule of the hub's default bus and of every intake bus.
     pub fn dead_letter_policy(&self, buses: &[IntakeBus]) -> String {
+        self.rule_queue_policy(buses, "findings-topic-dlq", "RuleDeadLetters")
+    }
+
+    /// The hub's findings queue policy as modules/hub/main.tf writes it
+    /// (`aws_sqs_queue_policy.findings`), listing the same rules.
+    pub fn findings_queue_policy(&self, buses: &[IntakeBus]) -> String {
+        self.rule_queue_policy(buses, "findings", "FindingRulesSend")
+    }
+
+    /// The policy of the hub queue `<prefix>-<queue>`, which every finding rule may send to.
+    fn rule_queue_policy(&self, buses: &[IntakeBus], queue: &str, sid: &str) -> String {
         let rule = |bus: &str, key: &str| {
             let name = format!("{}-{key}-findings", self.name_prefix);
             let path = if bus == "default" {
@@ -175,7 +186,7 @@ impl Buses<'_> {
             }
         }
         format!(
-            r#"{{"Statement":[{{"Action":"sqs:SendMessage","Condition":{{"ArnEquals":{{"aws:SourceArn":[{}]}}}},"Effect":"Allow","Principal":{{"Service":"events.amazonaws.com"}},"Resource":"arn:{}:sqs:{}:{}:{}-findings-topic-dlq","Sid":"RuleDeadLetters"}}],"Version":"2012-10-17"}}"#,
+            r#"{{"Statement":[{{"Action":"sqs:SendMessage","Condition":{{"ArnEquals":{{"aws:SourceArn":[{}]}}}},"Effect":"Allow","Principal":{{"Service":"events.amazonaws.com"}},"Resource":"arn:{}:sqs:{}:{}:{}-{queue}","Sid":"{sid}"}}],"Version":"2012-10-17"}}"#,
             rules.join(","),
             self.partition,
             self.region,
@@ -389,5 +400,24 @@ mod tests {
                 "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake-3/fanin-intake-3-findings",
             ])
         );
+    }
+
+    #[test]
+    fn the_findings_queue_policy_lists_the_same_rules_for_its_own_queue() {
+        let buses = HUB
+            .assign(&refs(&ids(0..700)), &EarlierBuses::new(), BUS_POLICY_QUOTA)
+            .unwrap();
+        let parse = |text: String| -> serde_json::Value { serde_json::from_str(&text).unwrap() };
+        let (queue, dead_letters) = (
+            parse(HUB.findings_queue_policy(&buses)),
+            parse(HUB.dead_letter_policy(&buses)),
+        );
+        let (queue, dead_letters) = (&queue["Statement"][0], &dead_letters["Statement"][0]);
+        assert_eq!(queue["Condition"], dead_letters["Condition"]);
+        assert_eq!(
+            queue["Resource"],
+            "arn:aws:sqs:eu-west-1:111111111111:fanin-findings"
+        );
+        assert_eq!(queue["Sid"], "FindingRulesSend");
     }
 }

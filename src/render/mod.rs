@@ -288,7 +288,7 @@ fn hub_module<'a>(model: &'a Model, source: Expr<'a>) -> Block<'a> {
             ),
         );
     }
-    block
+    block = block
         .attr("topic_name", str(&hub.topic_name))
         .attr(
             "notification_emails",
@@ -299,7 +299,12 @@ fn hub_module<'a>(model: &'a Model, source: Expr<'a>) -> Block<'a> {
         .attr(
             "dead_letter_queue_encryption",
             str(model.dead_letter_queue_encryption.module_value()),
-        )
+        );
+    // Only when asked for: trees without a findings queue stay byte for byte as before.
+    if hub.findings_queue {
+        block = block.attr("findings_queue", Expr::Bool(true));
+    }
+    block
 }
 
 fn outputs<'a>(model: &Model, stack: &'a Stack) -> Vec<Block<'a>> {
@@ -341,6 +346,19 @@ fn outputs<'a>(model: &Model, stack: &'a Stack) -> Vec<Block<'a>> {
                 "additional_intake_bus_arns",
                 "Intake buses opened when the first was full, by number; each member forwards to one of them or to intake_bus_arn.".into(),
                 reference("module.hub.additional_intake_bus_arns"),
+            ));
+        }
+        if model.hub.findings_queue {
+            blocks.push(output(
+                "findings_queue_url",
+                "SQS queue that also receives every finding's event, for consumers that poll it."
+                    .into(),
+                reference("module.hub.findings_queue_url"),
+            ));
+            blocks.push(output(
+                "findings_queue_arn",
+                "ARN of that queue, for its consumers' IAM policies.".into(),
+                reference("module.hub.findings_queue_arn"),
             ));
         }
     }

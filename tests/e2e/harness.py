@@ -328,6 +328,7 @@ class Expected:
     # [settings] dead_letter_queue_encryption (default "sse-sqs": SQS-managed keys, no KMS key)
     dead_letter_encryption: str = "sse-sqs"
     encrypt_topic: bool = True  # [notify] encrypt_topic (default true)
+    findings_queue: bool = False  # [notify] queue (default false)
     # [settings] bus_policy_quota: characters of one intake bus policy (EventBridge's default)
     bus_quota: int = 10240
 
@@ -337,9 +338,27 @@ class Expected:
         return self.dead_letter and self.dead_letter_encryption == "sse-kms"
 
     @property
+    def findings_queue_uses_key(self) -> bool:
+        """The hub's findings queue is encrypted with the hub's key (sse-kms)."""
+        return self.findings_queue and self.dead_letter_encryption == "sse-kms"
+
+    @property
+    def hub_queues_use_key(self) -> bool:
+        """A queue of the hub (dead-letter or findings queue) uses the hub's key."""
+        return self.queues_use_keys or self.findings_queue_uses_key
+
+    @property
     def hub_key(self) -> bool:
-        """The hub has a key: for the topic, or for its dead-letter queue."""
-        return self.encrypt_topic or self.queues_use_keys
+        """The hub has a key: for the topic, or for its queues."""
+        return self.encrypt_topic or self.hub_queues_use_key
+
+    @property
+    def hub_queue(self) -> str:
+        return f"{self.prefix}-findings"
+
+    @property
+    def hub_queue_arn(self) -> str:
+        return f"arn:aws:sqs:{self.hub_region}:{self.hub_id}:{self.hub_queue}"
 
     @property
     def intake_bus(self) -> str:
@@ -442,6 +461,7 @@ def expected_from(text: str) -> Expected:
         dead_letter=inv["settings"].get("dead_letter_queues", True),
         dead_letter_encryption=inv["settings"].get("dead_letter_queue_encryption", "sse-sqs"),
         encrypt_topic=inv["notify"].get("encrypt_topic", True),
+        findings_queue=inv["notify"].get("queue", False),
         bus_quota=inv["settings"].get("bus_policy_quota", 10240),
     )
     e.keys[hub["account_id"]] = hub.get("name", "hub")
@@ -646,7 +666,7 @@ class Aws:
                                     "retry": t.get("RetryPolicy"),
                                     "dlq": (t.get("DeadLetterConfig") or {}).get("Arn"),
                                 }
-                                for t in targets
+                                for t in sorted(targets, key=lambda t: t["Id"])
                             ],
                         }
                 sns = self.client(account, "sns", region)
@@ -776,10 +796,14 @@ def assert_findings_arrive(aws: "Aws", e: "Expected", senders: list[tuple[str, s
                            deleted_from: tuple[str, str] | None = None) -> None:
     """Puts one finding on the default bus of each sender (and a deleted one on
     `deleted_from`'s) and asserts that exactly those that are not deleted reach the hub topic
-    (the test queue subscribed to it), once each, with the sender's account and region."""
+    (the test queue subscribed to it), once each, with the sender's account and region; with
+    [notify] queue, the same events reach the hub's findings queue as EventBridge sent them."""
     sqs = aws.client(e.hub_id, "sqs", e.hub_region)
     queue = sqs.get_queue_url(QueueName=TEST_QUEUE)["QueueUrl"]
     assert poll_queue(sqs, queue, 1) == [], "the test queue is not empty before the step"
+    findings_queue = sqs.get_queue_url(QueueName=e.hub_queue)["QueueUrl"] if e.findings_queue else None
+    if findings_queue:
+        assert poll_queue(sqs, findings_queue, 1) == [], "the findings queue is not empty before the step"
 
     wanted: dict[str, tuple[str, str]] = {}
     for account, region in senders:
@@ -793,25 +817,38 @@ def assert_findings_arrive(aws: "Aws", e: "Expected", senders: list[tuple[str, s
         r = aws.client(deleted_from[0], "events", deleted_from[1]).put_events(Entries=[entry])
         assert r["FailedEntryCount"] == 0, r
 
-    messages: list[dict] = []
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and len(messages) < len(wanted):
-        messages += poll_queue(sqs, queue, 1)
-    messages += poll_queue(sqs, queue, 3)  # room for a late duplicate or a deleted finding
+    def collect(url: str) -> list[dict]:
+        messages: list[dict] = []
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and len(messages) < len(wanted):
+            messages += poll_queue(sqs, url, 1)
+        return messages + poll_queue(sqs, url, 3)  # room for a late duplicate or a deleted finding
 
     arrived: dict[str, list[dict]] = {}
-    for m in messages:
+    for m in collect(queue):
         assert m.get("TopicArn") == e.topic_arn, f"not from the hub topic: {m}"
         event = json.loads(m["Message"])
         arrived.setdefault(event["detail"]["id"], []).append(event)
-    assert deleted_id is None or deleted_id not in arrived, "a finding with isDeleted true reached the hub topic"
+    assert_arrived_once(arrived, wanted, deleted_id, "the hub topic")
+    if findings_queue:
+        # The event itself is the message body: no SNS envelope, nothing transformed.
+        queued: dict[str, list[dict]] = {}
+        for event in collect(findings_queue):
+            queued.setdefault(event["detail"]["id"], []).append(event)
+        assert_arrived_once(queued, wanted, deleted_id, "the findings queue")
+
+
+def assert_arrived_once(arrived: dict[str, list[dict]], wanted: dict[str, tuple[str, str]],
+                        deleted_id: str | None, where: str) -> None:
+    """Each wanted finding arrived at `where` once, as its sender's event; a deleted one not."""
+    assert deleted_id is None or deleted_id not in arrived, f"a finding with isDeleted true reached {where}"
     assert set(arrived) == set(wanted), (
-        f"missing: {sorted(wanted[i] for i in set(wanted) - set(arrived))}, "
+        f"{where}: missing: {sorted(wanted[i] for i in set(wanted) - set(arrived))}, "
         f"unexpected: {sorted(set(arrived) - set(wanted))}"
     )
     for fid, (account, region) in wanted.items():
         events = arrived[fid]
-        assert len(events) == 1, f"finding from {account}/{region} arrived {len(events)} times"
+        assert len(events) == 1, f"finding from {account}/{region} arrived {len(events)} times at {where}"
         event = events[0]
         assert event["account"] == account, f"event from {account} says account {event['account']}"
         assert event["detail"]["accountId"] == account
@@ -898,13 +935,19 @@ def topic_policy(e: Expected) -> dict:
     }
 
 
-def queue_policy(queue_arn: str, rules: str | list[str]) -> dict:
+def findings_queue_policy(e: Expected) -> dict:
+    """The only grant on the hub's findings queue: EventBridge sending for the finding rules
+    (the dead-letter form, with its own Sid)."""
+    return queue_policy(e.hub_queue_arn, e.hub_rule_arns, sid="FindingRulesSend")
+
+
+def queue_policy(queue_arn: str, rules: str | list[str], sid: str = "RuleDeadLetters") -> dict:
     """The only grant on a dead-letter queue: EventBridge sending for the rule(s) using it."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "RuleDeadLetters",
+                "Sid": sid,
                 "Effect": "Allow",
                 "Principal": EVENTS,
                 "Action": "sqs:SendMessage",
@@ -1052,6 +1095,9 @@ def hub_addresses(e: Expected, emails: list[str]) -> set[str]:
         out.add("module.hub.aws_kms_key.hub[0]")
     if e.dead_letter:
         out |= {"module.hub.aws_sqs_queue.dead_letter[0]", "module.hub.aws_sqs_queue_policy.dead_letter[0]"}
+    if e.findings_queue:
+        out |= {"module.hub.aws_sqs_queue.findings[0]", "module.hub.aws_sqs_queue_policy.findings[0]"}
+        out |= {f'module.hub.aws_cloudwatch_event_target.findings_queue["{key}"]' for key in e.hub_rules()}
     return out
 
 
@@ -1080,8 +1126,11 @@ def expected_snapshot(
             "arn": arn,
             "pattern": FINDING_PATTERN,
             "state": "ENABLED",
-            "targets": [{"id": "findings-topic", "arn": e.topic_arn, "role": None, "retry": RETRY_POLICY,
-                         "dlq": e.hub_dlq_arn if e.dead_letter else None}],
+            # By id: the findings queue's target (with [notify] queue), then the topic's.
+            "targets": [{"id": "findings-queue", "arn": e.hub_queue_arn, "role": None, "retry": RETRY_POLICY,
+                         "dlq": e.hub_dlq_arn if e.dead_letter else None}] * e.findings_queue
+            + [{"id": "findings-topic", "arn": e.topic_arn, "role": None, "retry": RETRY_POLICY,
+                "dlq": e.hub_dlq_arn if e.dead_letter else None}],
         }
     queue_arn = f"arn:aws:sqs:{e.hub_region}:{e.hub_id}:{TEST_QUEUE}"
     hub["topics"][e.topic_arn] = {
@@ -1103,12 +1152,21 @@ def expected_snapshot(
             users.append(f"sqs:{e.hub_dlq}")
         hub["queues"][(e.hub_region, e.hub_dlq)] = {
             "kms": OWN_KEY if e.queues_use_keys else None,
-            "sse_sqs": not e.queues_use_keys,
+            "sse_sqs": None if e.queues_use_keys else True,
             "policy": canonical_policy(queue_policy(e.hub_dlq_arn, e.hub_rule_arns)),
             "retention": DLQ_RETENTION,
         }
+    if e.findings_queue:
+        if e.findings_queue_uses_key:
+            users.append(f"sqs:{e.hub_queue}")
+        hub["queues"][(e.hub_region, e.hub_queue)] = {
+            "kms": OWN_KEY if e.findings_queue_uses_key else None,
+            "sse_sqs": None if e.findings_queue_uses_key else True,
+            "policy": canonical_policy(findings_queue_policy(e)),
+            "retention": DLQ_RETENTION,
+        }
     if users:
-        hub["kms_keys"][(e.hub_region, key_label(users))] = live_key(e.hub_id, e.encrypt_topic, e.queues_use_keys)
+        hub["kms_keys"][(e.hub_region, key_label(users))] = live_key(e.hub_id, e.encrypt_topic, e.hub_queues_use_key)
     for account, regions in e.spokes.items():
         a = snap[account]
         for region in regions:
@@ -1129,7 +1187,7 @@ def expected_snapshot(
             if e.dead_letter:
                 a["queues"][(region, e.spoke_dlq)] = {
                     "kms": OWN_KEY if e.queues_use_keys else None,
-                    "sse_sqs": not e.queues_use_keys,
+                    "sse_sqs": None if e.queues_use_keys else True,
                     "policy": canonical_policy(queue_policy(e.spoke_dlq_arn(account, region), rule_arn)),
                     "retention": DLQ_RETENTION,
                 }
@@ -1170,8 +1228,12 @@ def comparable(snap: dict[str, dict]) -> dict[str, dict]:
         def resolve(region: str, kms: str | None):
             return OWN_KEY if (region, kms) in live else kms
 
+        # A queue has one server-side encryption (SQS API reference, CreateQueue:
+        # SqsManagedSseEnabled or KmsMasterKeyId); moto still reports SSE-SQS on beside a key,
+        # so a queue with its own key is compared by the key alone (sse_sqs None).
         b["queues"] = {
-            (region, name): {"kms": resolve(region, q["kms"]), "sse_sqs": q["sse_sqs"],
+            (region, name): {"kms": resolve(region, q["kms"]),
+                             "sse_sqs": None if resolve(region, q["kms"]) == OWN_KEY else q["sse_sqs"],
                              "policy": canonical_policy(q["policy"]), "retention": q["retention"]}
             for (region, name), q in a["queues"].items()
         }
@@ -1221,7 +1283,8 @@ def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
     - every topic accepts only events.amazonaws.com, only `sns:Publish` on itself, with no
       Condition (AWS: none can be used there), and only if a rule targets it;
     - every queue but the test's own accepts only events.amazonaws.com, only `sqs:SendMessage`
-      on itself, only with `aws:SourceArn` = exactly the rules that use it as dead-letter queue;
+      on itself, only with `aws:SourceArn` = exactly the rules that send to it (as their target,
+      the findings queue, or as their dead-letter queue);
     - every live key is rotated, encrypts something, and its policy has exactly the account's
       own root (`kms:*`) and, for EventBridge, exactly the documented statement of each kind of
       thing it encrypts (topic: `kms:GenerateDataKey*` + `kms:Decrypt`; queue: `kms:Decrypt` +
@@ -1321,9 +1384,9 @@ def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
             if (account, region, name) == (e.hub_id, e.hub_region, TEST_QUEUE):
                 continue  # the test's own queue (sns.amazonaws.com for the topic), not fanin's
             where = f"{account} queue {region}/{name}"
-            senders = {rule for rule, _, dlq, _ in wiring if dlq == queue["arn"]}
+            senders = {rule for rule, target, dlq, _ in wiring if queue["arn"] in (target, dlq)}
             if not senders:
-                problems.append(f"{where}: no rule uses it as dead-letter queue")
+                problems.append(f"{where}: no rule sends to it (as target or dead-letter queue)")
             for st in service_only(where, queue["policy"], "sqs:SendMessage", queue["arn"]):
                 if source_arns(st) != senders:
                     problems.append(f"{where}: aws:SourceArn {sorted(source_arns(st) or ['<none>'])}, "
@@ -1383,14 +1446,14 @@ def by_action(plan: dict) -> dict[str, set[str]]:
 
 
 def planned_resources(plan: dict) -> list[dict]:
-    found = []
+    return module_resources(plan.get("planned_values", {}).get("root_module", {}))
 
-    def walk(module: dict) -> None:
-        found.extend(module.get("resources", []))
-        for child in module.get("child_modules", []):
-            walk(child)
 
-    walk(plan.get("planned_values", {}).get("root_module", {}))
+def module_resources(module: dict) -> list[dict]:
+    """The resources of a module in `show -json` output, its child modules' included."""
+    found = list(module.get("resources", []))
+    for child in module.get("child_modules", []):
+        found.extend(module_resources(child))
     return found
 
 
@@ -1484,3 +1547,92 @@ def engine_calls(moto: MotoServer) -> list[tuple[str, str]]:
         c = json.loads(line)
         calls.append((c["account"], f'{c["service"]}:{c["action"]}'))
     return calls
+
+
+# ----------------------------------------------------------------------------- parliament
+def state_resources(engine: Engine) -> list[dict]:
+    """Every resource in the state, with its values as the engine recorded them."""
+    shown = json.loads(engine("show", "-json").stdout)
+    return module_resources(shown.get("values", {}).get("root_module", {}))
+
+
+# The resources of fanin's modules that hold a policy document, and in which attribute.
+POLICY_HOLDERS = {
+    "aws_cloudwatch_event_bus_policy": "policy",
+    "aws_sns_topic_policy": "policy",
+    "aws_sqs_queue_policy": "policy",
+    "aws_kms_key": "policy",
+    "aws_iam_role": "assume_role_policy",
+    "aws_iam_role_policy": "policy",
+}
+
+
+def emitted_policies(resources: list[dict]) -> dict[str, dict]:
+    """Every policy document fanin's modules set, by resource address, as parliament (a
+    linter of identity policies, which wants a Resource in every statement) reads it, meaning
+    the same:
+    - a key policy's `"Resource": "*"` is the key itself (AWS KMS Developer Guide, "Key
+      policies in AWS KMS": in a key policy, "*" means "this KMS key"), so it becomes the
+      key's ARN; the default statement that lets the account's IAM policies decide (the
+      account's root, `kms:*`) is held to AWS's form instead (see below);
+    - a role's trust policy has no Resource (IAM refuses one there: the policy is about the
+      role it is attached to), so each statement gets the role's ARN."""
+    policies = {}
+    for r in resources:
+        attribute = POLICY_HOLDERS.get(r["type"])
+        if not r["address"].startswith("module.") or attribute is None:
+            continue
+        policy = json.loads(r["values"][attribute])
+        if r["type"] == "aws_kms_key":
+            # AWS KMS's default key policy statement (Developer Guide, "Default key policy":
+            # the account's root, kms:*, "*"), which lets the account's IAM policies decide:
+            # `kms:*` on "this key" has no identity-policy form (kms:* includes actions that
+            # take no key), so it is held to its documented form here and the rest is linted.
+            account = r["values"]["arn"].split(":")[4]
+            default = {"Sid": "AccountAdministersKey", "Effect": "Allow",
+                       "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}
+            assert policy["Statement"].count(default) == 1, (r["address"], policy)
+            policy["Statement"].remove(default)
+            assert policy["Statement"], (r["address"], "a key only the account administers")
+            for statement in policy["Statement"]:
+                assert statement["Resource"] == "*", (r["address"], statement)
+                statement["Resource"] = r["values"]["arn"]
+        if r["type"] == "aws_iam_role":
+            for statement in policy["Statement"]:
+                assert "Resource" not in statement, (r["address"], statement)
+                statement["Resource"] = r["values"]["arn"]
+        policies[r["address"]] = policy
+    return policies
+
+
+def assert_parliament_finds_nothing(policies: dict[str, dict], scratch: Path) -> None:
+    """parliament (PyPI, the version tests/deploy_role.rs uses) finds nothing in any of the
+    policies, and does find something in a broken one (so that it ran)."""
+    parliament = os.environ.get("FANIN_PARLIAMENT", "")
+    if not parliament or not Path(parliament).is_file():
+        fail(f"FANIN_PARLIAMENT={parliament!r} is not parliament: run scripts/e2e (it installs it)")
+    scratch.mkdir(parents=True, exist_ok=False)
+    files = {}
+    for i, (address, policy) in enumerate(sorted(policies.items())):
+        name = f"{i:03d}.json"
+        (scratch / name).write_text(json.dumps(policy, indent=2))
+        files[name] = address
+
+    def lint() -> tuple[int, list[dict]]:
+        r = subprocess.run([parliament, "--directory", str(scratch), "--json"],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+        return r.returncode, [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+
+    rc, findings = lint()
+    for finding in findings:
+        name = Path(finding.get("location", {}).get("filepath", "?")).name
+        finding["policy of"] = files.get(name, name)
+    assert rc == 0 and not findings, f"parliament (exit {rc}) on {len(files)} policies:\n" + "\n".join(
+        json.dumps(f) for f in findings)
+    (scratch / "broken.json").write_text(json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "events:PutPermission",
+                       "Resource": "arn:aws:events:*:123456789012:event-bus/x"}],
+    }))
+    rc, findings = lint()
+    assert rc != 0 and findings, "parliament found nothing in a broken policy"

@@ -6,9 +6,9 @@
 =====================================================================================
 TEST-ONLY EXTENSION OF MOTO 5.2.5 (not part of fanin; nothing here is deployed anywhere)
 =====================================================================================
-moto's EventBridge delivers rule targets in `moto.events.models.Rule.send_to_targets`. Three
-gaps there hide the chain fanin builds (member default bus -> hub intake bus -> SNS topic, and
-the dead-letter queues beside it):
+moto's EventBridge delivers rule targets in `moto.events.models.Rule.send_to_targets`. Four
+gaps there hide the chain fanin builds (member default bus -> hub intake bus -> SNS topic and
+findings queue, and the dead-letter queues beside them):
 
 1. SNS topic targets are not delivered: the method raises NotImplementedError for any target
    it does not know, and SNS is one of them. AWS publishes the event (the whole event JSON) to
@@ -19,10 +19,15 @@ the dead-letter queues beside it):
    (and moto's default input template even drops `account`). On AWS a forwarded event keeps its
    envelope: `account` stays the account the event started in, which is how the hub tells
    members apart. The extension forwards the event unchanged to the rules of the target bus.
+2b. SQS queue targets get moto's default input template, which leaves `account` out of the
+   event. On AWS a target without Input, InputPath or InputTransformer receives the whole
+   event (EventBridge API reference, PutTargets: "the entire event is passed to the target in
+   JSON format"). The extension sends the whole event JSON as the message body through moto's
+   own SQS backend.
 3. A target's DeadLetterConfig is stored but never used: in moto no delivery ever fails. For
    one purpose only, following a failed delivery into its dead-letter queue, the extension adds
    a FAILURE INJECTION: an event whose `detail` has `"e2eFailTarget": "<target id>"` is not
-   delivered to the SNS or event-bus targets with that id (every other target still gets it).
+   delivered to the SNS, SQS or event-bus targets with that id (every other target still gets it).
    It stands in for a real failure (a key or topic policy denying EventBridge, a deleted topic,
    throttling), none of which moto can produce. Then, as EventBridge does once its retries are
    exhausted (the extension neither waits nor retries), the event goes to the target's
@@ -86,13 +91,16 @@ def _kind(target: dict) -> str | None:
     arn = parse_arn(target["Arn"])
     if arn.service == "sns":
         return "sns"
+    if arn.service == "sqs" and not target.get("InputTransformer") and not target.get("SqsParameters"):
+        return "sqs"
     if arn.service == "events" and arn.resource_type == "event-bus":
         return "event-bus"
     return None
 
 
 def _send_to_targets(self, original_event, transform_input=True):  # noqa: ANN001
-    """Rule.send_to_targets with SNS delivery and envelope-preserving bus forwarding."""
+    """Rule.send_to_targets with SNS delivery, whole-event SQS delivery and envelope-preserving
+    bus forwarding."""
     extended = [t for t in self.targets if _kind(t)]
     others = [t for t in self.targets if not _kind(t)]
     if others:
@@ -117,6 +125,8 @@ def _send_to_targets(self, original_event, transform_input=True):  # noqa: ANN00
             )
         if _kind(target) == "sns":
             _deliver_to_topic(target["Arn"], arn, event)
+        elif _kind(target) == "sqs":
+            _deliver_to_queue(arn, event)
         else:
             _forward_to_bus(arn, event)
 
@@ -160,6 +170,14 @@ def _deliver_to_topic(topic_arn: str, arn, event: dict) -> None:  # noqa: ANN001
 
     message = event if isinstance(event, str) else json.dumps(event, default=str)
     sns_backends[arn.account][arn.region].publish(message=message, arn=topic_arn)
+
+
+def _deliver_to_queue(arn, event: dict) -> None:  # noqa: ANN001
+    from moto.sqs import sqs_backends
+
+    sqs_backends[arn.account][arn.region].send_message(
+        queue_name=arn.resource_id, message_body=json.dumps(event, default=str)
+    )
 
 
 def _forward_to_bus(arn, event: dict) -> None:  # noqa: ANN001

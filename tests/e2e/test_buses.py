@@ -1,5 +1,9 @@
 """fanin end to end with two intake buses: the multi-region example with a `bus_policy_quota`
-small enough that its three members need two buses (two on the first, one on the second).
+small enough that its three members need two buses (two on the first, one on the second),
+the other encryption choices than the lifecycle's (dead-letter queues with customer-managed
+keys, `sse-kms`, and an unencrypted topic, so that every statement a key policy can hold is
+applied and linted in one scenario or the other), and the hub's findings queue (`[notify]
+queue`, with the hub's key), which gets every finding as EventBridge sent it.
 Applied, every account holds exactly what the inventory says (each bus's policy lists its own
 members, each spoke targets its bus), findings from members on both buses reach the hub's
 topic, a new member joins the bus with room and changes nothing but its own spokes and that
@@ -31,7 +35,8 @@ def two_bus_inventory_text() -> str:
     text = h.base_inventory_text()
     e = h.expected_from(text)
     quota = len(json.dumps(h.bus_policy(e.bus_arn(2), [PROD, STAGING]), separators=(",", ":"), sort_keys=True))
-    return h.checked(text.replace("[settings]\n", f"[settings]\nbus_policy_quota = {quota}\n", 1))
+    text = text.replace("[settings]\n", f'[settings]\nbus_policy_quota = {quota}\ndead_letter_queue_encryption = "sse-kms"\n', 1)
+    return h.checked(text.replace("[notify]\n", "[notify]\nencrypt_topic = false\nqueue = true\n", 1))
 
 
 def assert_landed(w, why: str) -> None:
@@ -43,6 +48,8 @@ def test_00_two_buses_are_generated_and_reported(world):
     r = steps.regenerate(w, two_bus_inventory_text())
     e = w.expected
     assert e.buses == {1: [PROD, STAGING], 2: [SANDBOX]}, e.buses
+    assert e.queues_use_keys and not e.encrypt_topic and e.findings_queue_uses_key, (
+        "the scenario runs with sse-kms, a plain topic and the findings queue")
     quota = tomllib.loads(w.text)["settings"]["bus_policy_quota"]
     assert f"intake bus {e.bus_name(1)}: 2 members, policy " in r.stdout, r.describe()
     assert f"intake bus {e.bus_name(2)}: 1 member, policy " in r.stdout, r.describe()
@@ -68,7 +75,19 @@ def test_01_both_buses_are_applied_each_with_its_own_members(world):
     assert_landed(w, "after applying two buses")
 
 
-def test_02_findings_from_members_on_both_buses_reach_the_topic(world):
+def test_01b_parliament_finds_nothing_in_any_policy_the_modules_emit(world):
+    """As in the lifecycle, here with the keys of sse-kms queues (the hub's and each spoke's)
+    and both intake buses' policies."""
+    w = world
+    resources = h.state_resources(w.engine)
+    policies = h.emitted_policies(resources)
+    linted = {r["type"] for r in resources if r["address"] in policies}
+    assert linted == set(h.POLICY_HOLDERS), sorted(linted)
+    assert any(".aws_kms_key.dead_letter[0]" in a for a in policies), sorted(policies)
+    h.assert_parliament_finds_nothing(policies, w.home / "parliament-buses")
+
+
+def test_02_findings_from_members_on_both_buses_reach_the_topic_and_the_queue(world):
     w = world
     senders = h.every_sender(w.expected)
     assert {w.expected.bus_of(a) for a, _ in senders if a != HUB} == {1, 2}, senders

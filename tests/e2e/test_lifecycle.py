@@ -216,6 +216,18 @@ def assert_delivery(target: dict, arn: str, dlq_arn: str) -> None:
     assert target["dead_letter_config"] == [{"arn": dlq_arn}], target
 
 
+def test_02c_parliament_finds_nothing_in_any_policy_the_modules_emit(world):
+    """Every policy document of the applied tree (bus, topic, queue and key policies, the
+    spokes' role trust and role policies), linted by parliament as tests/deploy_role.rs lints
+    the deploy role."""
+    w = world
+    resources = h.state_resources(w.engine)
+    policies = h.emitted_policies(resources)
+    linted = {r["type"] for r in resources if r["address"] in policies}
+    assert linted == set(h.POLICY_HOLDERS), sorted(linted)
+    h.assert_parliament_finds_nothing(policies, w.home / "parliament-step2")
+
+
 # ------------------------------------------------------------------------------ step 3
 def test_03_findings_travel_from_every_member_region_to_the_hub_topic(world):
     """Findings on the default bus of every account and region with a spoke (members across

@@ -570,6 +570,94 @@ run "key_for_the_queue_alone" {
   }
 }
 
+run "findings_queue_gets_every_finding" {
+  command = apply
+
+  variables {
+    findings_queue = true
+  }
+
+  override_resource {
+    target = aws_sqs_queue.findings[0]
+    values = {
+      arn = "arn:aws:sqs:eu-west-1:111111111111:fanin-findings"
+      id  = "https://sqs.eu-west-1.amazonaws.com/111111111111/fanin-findings"
+    }
+  }
+
+  assert {
+    condition = (
+      aws_sqs_queue.findings[0].name == "fanin-findings"
+      && aws_sqs_queue.findings[0].message_retention_seconds == 1209600
+      && aws_sqs_queue.findings[0].sqs_managed_sse_enabled == true
+      && aws_sqs_queue.findings[0].kms_master_key_id == null
+    )
+    error_message = "The findings queue keeps 14 days of findings, encrypted with SQS-managed keys by default."
+  }
+
+  assert {
+    condition = jsondecode(aws_sqs_queue_policy.findings[0].policy).Statement == [{
+      Sid       = "FindingRulesSend"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = "arn:aws:sqs:eu-west-1:111111111111:fanin-findings"
+      Condition = { ArnEquals = { "aws:SourceArn" = [
+        "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake/fanin-intake-findings",
+        "arn:aws:events:eu-west-1:111111111111:rule/fanin-local-findings",
+      ] } }
+    }]
+    error_message = "Only the finding rules may send to the findings queue."
+  }
+
+  assert {
+    condition = (
+      [for key, target in aws_cloudwatch_event_target.findings_queue : key] == ["intake", "local"]
+      && alltrue([
+        for key, target in aws_cloudwatch_event_target.findings_queue :
+        target.rule == aws_cloudwatch_event_rule.finding[key].name
+        && target.event_bus_name == aws_cloudwatch_event_rule.finding[key].event_bus_name
+        && target.target_id == "findings-queue"
+        && target.arn == "arn:aws:sqs:eu-west-1:111111111111:fanin-findings"
+        && length(target.input_transformer) == 0
+        && length(target.retry_policy) == 1 && target.retry_policy[0].maximum_retry_attempts == 185
+        && length(target.dead_letter_config) == 1 && target.dead_letter_config[0].arn == aws_sqs_queue.dead_letter[0].arn
+      ])
+    )
+    error_message = "Every finding rule must send the event unchanged to the queue, retrying, failures in the dead-letter queue."
+  }
+
+  assert {
+    condition = (
+      [for statement in jsondecode(aws_kms_key.hub[0].policy).Statement : statement.Sid] == ["AccountAdministersKey", "EventBridgePublishesToEncryptedTopic"]
+      && output.findings_queue_url == "https://sqs.eu-west-1.amazonaws.com/111111111111/fanin-findings"
+      && output.findings_queue_arn == "arn:aws:sqs:eu-west-1:111111111111:fanin-findings"
+    )
+    error_message = "An SSE-SQS findings queue adds nothing to the key; the outputs name the queue."
+  }
+}
+
+run "findings_queue_with_the_hub_key" {
+  command = apply
+
+  variables {
+    findings_queue               = true
+    encrypt_topic                = false
+    dead_letter_queue            = false
+    dead_letter_queue_encryption = "sse-kms"
+  }
+
+  assert {
+    condition = (
+      aws_sqs_queue.findings[0].kms_master_key_id == aws_kms_key.hub[0].arn
+      && [for statement in jsondecode(aws_kms_key.hub[0].policy).Statement : statement.Sid] == ["AccountAdministersKey", "EventBridgeSendsToEncryptedQueue"]
+      && aws_kms_key.hub[0].description == "Encrypts the fanin findings queue."
+      && alltrue([for target in aws_cloudwatch_event_target.findings_queue : length(target.dead_letter_config) == 0])
+    )
+    error_message = "With sse-kms the findings queue uses the hub's key, whose policy then grants EventBridge the SQS guide's statement."
+  }
+}
+
 run "rejects_unknown_dead_letter_queue_encryption" {
   command = plan
 
@@ -609,6 +697,11 @@ run "no_key_when_nothing_needs_one" {
   assert {
     condition     = length(aws_kms_key.hub) == 0 && output.kms_key_arn == null && aws_sqs_queue.dead_letter[0].sqs_managed_sse_enabled == true
     error_message = "An unencrypted topic with an SSE-SQS dead-letter queue needs no key."
+  }
+
+  assert {
+    condition     = length(aws_sqs_queue.findings) == 0 && length(aws_cloudwatch_event_target.findings_queue) == 0 && output.findings_queue_url == null
+    error_message = "There is no findings queue unless findings_queue asks for one."
   }
 }
 

@@ -43,7 +43,17 @@ output "dead_letter_queue_url" {
   value       = one(aws_sqs_queue.dead_letter[*].id)
 }
 
+output "findings_queue_url" {
+  description = "URL of the queue every finding is also sent to, for consumers that poll it, or null when findings_queue is false."
+  value       = one(aws_sqs_queue.findings[*].id)
+}
+
+output "findings_queue_arn" {
+  description = "ARN of that queue (for the IAM policies of its consumers), or null when findings_queue is false."
+  value       = one(aws_sqs_queue.findings[*].arn)
+}
+
 output "kms_key_arn" {
-  description = "ARN of the key encrypting the topic (encrypt_topic) and, with dead_letter_queue_encryption = \"sse-kms\", the dead-letter queue; null when it encrypts neither."
+  description = "ARN of the key encrypting the topic (encrypt_topic) and, with dead_letter_queue_encryption = \"sse-kms\", the dead-letter and findings queues; null when it encrypts none of them."
   value       = one(aws_kms_key.hub[*].arn)
 }

@@ -113,8 +113,15 @@ variable "dead_letter_queue" {
   nullable    = false
 }
 
+variable "findings_queue" {
+  description = "Also send every finding, as the event EventBridge delivers (the raw JSON), to an SQS queue \"<name_prefix>-findings\" in the hub, for a SIEM or another consumer that polls it: 14 days retention, encrypted as dead_letter_queue_encryption says, failed deliveries in the dead-letter queue. Consumers in the hub account read it through their own IAM policies."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "dead_letter_queue_encryption" {
-  description = "How the dead-letter queue is encrypted at rest: \"sse-sqs\" (SQS-managed keys, no charge, no key policy) or \"sse-kms\" (the hub's customer-managed KMS key, shared with the topic; for policies that require customer-managed keys)."
+  description = "How the dead-letter queue and the findings queue are encrypted at rest: \"sse-sqs\" (SQS-managed keys, no charge, no key policy) or \"sse-kms\" (the hub's customer-managed KMS key, shared with the topic; for policies that require customer-managed keys)."
   type        = string
   default     = "sse-sqs"
   nullable    = false

@@ -32,6 +32,7 @@ module "hub" {
   encrypt_topic                = true
   dead_letter_queue            = true
   dead_letter_queue_encryption = "sse-sqs"
+  findings_queue               = true
 }
 
 module "spoke_us_east_1" {

@@ -10,6 +10,16 @@ output "intake_bus_arn" {
   value       = module.hub.intake_bus_arn
 }
 
+output "findings_queue_url" {
+  description = "SQS queue that also receives every finding's event, for consumers that poll it."
+  value       = module.hub.findings_queue_url
+}
+
+output "findings_queue_arn" {
+  description = "ARN of that queue, for its consumers' IAM policies."
+  value       = module.hub.findings_queue_arn
+}
+
 output "spoke_rule_arns" {
   description = "Forwarding rule of each spoke, by provider alias (region)."
   value = {
