@@ -2267,3 +2267,24 @@ fn bad_findings_and_archive_rules_are_refused_with_what_is_allowed() {
         assert!(d.location.is_some(), "no location: {d}");
     }
 }
+
+/// `"$schema"` (where editors find the schema) is allowed at the top level as one line of
+/// text, and nothing else.
+#[test]
+fn the_schema_reference_is_one_line_of_text() {
+    accepted(&format!(
+        "\"$schema\" = \"./fanin.schema.json\"\n{HUB}{PROD}"
+    ));
+    let text = format!("\"$schema\" = 1\n{HUB}{PROD}");
+    let found = problem(&text);
+    assert_eq!(found.field, "$schema");
+    assert_eq!(found.location, Some(at(&text, "1\nversion")));
+    assert!(found.message.contains("expected a string"), "{found}");
+    let text = format!("\"$schema\" = \"a\\nb\"\n{HUB}{PROD}");
+    let found = problem(&text);
+    assert_eq!(found.field, "$schema");
+    assert!(
+        found.message.contains("is not a schema reference"),
+        "{found}"
+    );
+}

@@ -231,20 +231,20 @@ account_id = "222222222222"
 }
 
 /// The lines that point Taplo and the YAML language server at the schema are comments to
-/// fanin: the inventory loads as before.
+/// fanin, and a JSON inventory's `"$schema"` key (JSON has no comments) is allowed and
+/// ignored: the inventory loads as before, and is valid against the schema.
 #[test]
 fn the_editor_directives_load() {
     let minimal = common::repo().join("examples/minimal");
-    for (file, directive) in [
-        ("fanin.toml", "#:schema ./fanin.schema.json\n"),
-        (
-            "fanin.yaml",
-            "# yaml-language-server: $schema=./fanin.schema.json\n",
-        ),
-    ] {
+    for file in ["fanin.toml", "fanin.yaml", "fanin.json"] {
         let text = fs::read_to_string(minimal.join(file)).unwrap();
+        let with = match file {
+            "fanin.toml" => format!("#:schema ./fanin.schema.json\n{text}"),
+            "fanin.yaml" => format!("# yaml-language-server: $schema=./fanin.schema.json\n{text}"),
+            _ => text.replacen("{\n", "{\n  \"$schema\": \"./fanin.schema.json\",\n", 1),
+        };
         let format = Format::from_path(std::path::Path::new(file)).unwrap();
-        let with = format!("{directive}{text}");
+        assert_ne!(with, text, "{file}");
         let path = std::path::Path::new(file);
         let loaded = |text: &str| {
             let inventory = inventory::parse(text, format, path).unwrap();
@@ -257,5 +257,6 @@ fn the_editor_directives_load() {
             })
         };
         assert_eq!(loaded(&with), loaded(&text), "{file}");
+        assert_eq!(schema_verdict(&with, format), Ok(()), "{file}");
     }
 }

@@ -354,6 +354,19 @@ pub(super) fn check_filter_value(v: &str) -> Result<(), String> {
     }
 }
 
+/// Where an editor finds the inventory's schema (`"$schema"`, a path or a URL): fanin only
+/// checks that it is one line of text and otherwise ignores it.
+pub(super) fn check_schema_reference(v: &str) -> Result<(), String> {
+    if !v.is_empty() && v.chars().count() <= 2048 && !v.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a schema reference; allowed: a path or URL of 1 to 2048 characters, no control characters",
+            shown(v)
+        ))
+    }
+}
+
 /// A rule for one kind of text, in two forms: the check the loader runs (its message says
 /// what is wrong and what is allowed) and the same rule in JSON Schema keywords, which
 /// `fanin schema` gives editors. The schema says as much of the rule as JSON Schema can: it
@@ -505,6 +518,10 @@ pub(super) const FILTER_KEY: Rule = rule(
     check_filter_key,
     TextSchema::pattern(r"^[!#-\[\]-~]*$").lengths(1, 255),
 );
+pub(super) const SCHEMA_REFERENCE: Rule = rule(
+    check_schema_reference,
+    TextSchema::pattern(r"^[^\x00-\x1f\x7f-\x9f]*$").lengths(1, 2048),
+);
 pub(super) const FILTER_VALUE: Rule = rule(
     check_filter_value,
     TextSchema::pattern(r"^[^\x00-\x1f\x7f-\x9f]*$").lengths(1, 2048),
@@ -532,6 +549,7 @@ pub(super) const RULES: &[(&str, Rule)] = &[
     ("archive_rule_name", ARCHIVE_RULE_NAME),
     ("filter_key", FILTER_KEY),
     ("filter_value", FILTER_VALUE),
+    ("schema_reference", SCHEMA_REFERENCE),
 ];
 
 #[cfg(test)]

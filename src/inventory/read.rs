@@ -3,7 +3,7 @@
 //! is unusable, so that one run lists all problems of a file.
 
 use super::checks::{self, KEY_RULE, is_valid_key};
-use super::fields::{Read, Table, check_field, path_key, string};
+use super::fields::{Read, Table, Text, check_field, path_key, string};
 use super::rules::{Seen, SeenAccount, check_across_fields};
 use super::tree::{Node, Value};
 use super::{
@@ -57,6 +57,14 @@ pub(super) fn top_level() -> Section {
                 &[" Tags on every resource fanin creates."],
             ),
             field("backend", Kind::Section("backend"), false, &[]),
+            field(
+                "$schema",
+                Kind::Text(checks::SCHEMA_REFERENCE.schema),
+                false,
+                &[
+                    " The JSON Schema editors check this file with (`fanin schema` prints it); fanin ignores it.",
+                ],
+            ),
         ],
     }
 }
@@ -88,6 +96,9 @@ pub(super) fn inventory(root: &Node, format: Format, d: &mut Collector) -> Optio
             format!("expected the integer {SUPPORTED_VERSION}, found {}", other.kind()),
         ),
     }
+
+    // For editors only; checked so that it stays one line of text, then left alone.
+    Read::read(&Text(checks::SCHEMA_REFERENCE), &mut top, "$schema", d);
 
     let settings = match top.take("settings") {
         Some(node) => settings(node, d),

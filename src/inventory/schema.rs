@@ -217,6 +217,7 @@ mod tests {
             "archive_rule_name" => &["partner", "a.b_c-1"],
             "filter_key" => &["resourceType", "principal.AWS", "condition.aws:SourceIp"],
             "filter_value" => &["AWS::S3::Bucket", "true", "é ü"],
+            "schema_reference" => &["./fanin.schema.json", "https://example.com/s.json", "é"],
             other => panic!("no seeds for the rule {other}: add some"),
         };
         seeds.iter().map(|s| s.to_string()).collect()
