@@ -344,7 +344,7 @@ pub(super) fn check_filter_key(v: &str) -> Result<(), String> {
 /// A value an archive rule compares a finding property with: any text but control
 /// characters (Access Analyzer does not check values: an ARN, an account id, `true`).
 pub(super) fn check_filter_value(v: &str) -> Result<(), String> {
-    if !v.is_empty() && v.chars().count() <= 2048 && !v.chars().any(char::is_control) {
+    if is_one_line(v, 2048) {
         Ok(())
     } else {
         Err(format!(
@@ -354,10 +354,15 @@ pub(super) fn check_filter_value(v: &str) -> Result<(), String> {
     }
 }
 
+/// 1 to `max` characters, none of them a control character (so no line break).
+fn is_one_line(v: &str, max: usize) -> bool {
+    !v.is_empty() && v.chars().count() <= max && !v.chars().any(char::is_control)
+}
+
 /// Where an editor finds the inventory's schema (`"$schema"`, a path or a URL): fanin only
 /// checks that it is one line of text and otherwise ignores it.
 pub(super) fn check_schema_reference(v: &str) -> Result<(), String> {
-    if !v.is_empty() && v.chars().count() <= 2048 && !v.chars().any(char::is_control) {
+    if is_one_line(v, 2048) {
         Ok(())
     } else {
         Err(format!(
