@@ -307,6 +307,8 @@ pub struct Hub {
     pub encrypt_topic: bool,
     /// Every finding also goes to the hub's findings queue.
     pub findings_queue: bool,
+    /// The topic gets a line of text per finding instead of the event.
+    pub text_messages: bool,
 }
 
 /// The topic's encryption and the queues, as the inventory asks for them (decided once).
@@ -564,6 +566,7 @@ pub fn build_after(
             create_analyzer: hub_account.create_analyzer,
             encrypt_topic: queues.encrypt_topic,
             findings_queue: queues.findings_queue,
+            text_messages: inv.notify.format == Some(inventory::MessageFormat::Text),
         },
         layout,
         stacks,

@@ -1,10 +1,11 @@
-//! `[notify] queue`: the hub's findings queue in the generated tree. Only the hub module gets
-//! `findings_queue`, and only when asked (otherwise every file is as before); the root then
-//! outputs the queue; the tree's README names it; the hub's deploy role manages keys when the
-//! queue is the only thing the hub key encrypts; and a queue policy that would pass SQS's
-//! limit is refused. The hub module's own tests check the queue, its policy and its targets;
-//! tests/engine.rs validates the stacks example, which has the queue, on the real provider,
-//! and the end-to-end suite applies it and collects findings from it.
+//! `[notify] queue` and `format` in the generated tree. Only the hub module gets
+//! `findings_queue` and `topic_message`, and only when asked (otherwise every file is as
+//! before); the root then outputs the queue; the tree's README names both; the hub's deploy
+//! role manages keys when the queue is the only thing the hub key encrypts; a queue policy
+//! that would pass SQS's limit is refused, and so is a format fanin does not know. The hub
+//! module's own tests check the queue, its policy, its targets and the text's template;
+//! tests/engine.rs validates the stacks example (the queue) and the minimal one (the text) on
+//! the real provider, and the end-to-end suite applies both and checks what arrives.
 
 mod common;
 
@@ -43,7 +44,7 @@ fn generate(inventory: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
     common::read_tree(&dir.path().join("tree"))
 }
 
-fn text(tree: &std::collections::BTreeMap<String, Vec<u8>>, path: &str) -> String {
+fn text_of(tree: &std::collections::BTreeMap<String, Vec<u8>>, path: &str) -> String {
     String::from_utf8(tree[path].clone()).unwrap()
 }
 
@@ -59,24 +60,24 @@ fn only_the_hub_gets_the_queue_and_only_when_asked() {
     let plain = generate(BASE);
     let queued =
         generate(&BASE.replace("[members.prod]", "[notify]\nqueue = true\n\n[members.prod]"));
-    let main = text(&queued, "main.tf");
+    let main = text_of(&queued, "main.tf");
     assert!(
         hub_block(&main).contains("findings_queue               = true"),
         "{main}"
     );
     assert_eq!(main.matches("findings_queue ").count(), 1, "{main}");
     // Everything else is the plain tree's: the queue's lines, its outputs, the README's words.
-    let plain_main = text(&plain, "main.tf");
+    let plain_main = text_of(&plain, "main.tf");
     assert_eq!(
         main.replace("  findings_queue               = true\n", ""),
         plain_main
     );
-    let outputs = text(&queued, "outputs.tf");
+    let outputs = text_of(&queued, "outputs.tf");
     for name in ["findings_queue_url", "findings_queue_arn"] {
         assert!(outputs.contains(&format!("output \"{name}\"")), "{outputs}");
-        assert!(!text(&plain, "outputs.tf").contains(name));
+        assert!(!text_of(&plain, "outputs.tf").contains(name));
     }
-    let readme = text(&queued, "README.md");
+    let readme = text_of(&queued, "README.md");
     assert!(
         readme.contains("and the SQS queue `fanin-findings` of the hub"),
         "{readme}"
@@ -85,7 +86,7 @@ fn only_the_hub_gets_the_queue_and_only_when_asked() {
         readme.contains("  hub --> queue\n  bus1 --> queue\n"),
         "{readme}"
     );
-    assert!(!text(&plain, "README.md").contains("queue["));
+    assert!(!text_of(&plain, "README.md").contains("queue["));
     for (path, bytes) in &plain {
         if !["main.tf", "outputs.tf", "README.md", "fanin-manifest.toml"].contains(&path.as_str()) {
             assert_eq!(Some(bytes), queued.get(path), "{path} differs");
@@ -108,7 +109,7 @@ fn a_queue_with_the_hub_key_makes_the_hub_role_manage_keys() {
         )
     };
     let hub_line = |tree: &std::collections::BTreeMap<String, Vec<u8>>| {
-        let readme = text(tree, "deploy-role/README.md");
+        let readme = text_of(tree, "deploy-role/README.md");
         let hub = readme
             .split("The hub account")
             .nth(1)
@@ -176,4 +177,41 @@ fn a_queue_policy_past_the_sqs_limit_is_refused() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// `[notify] format = "text"`: only the hub module's topic gets the line of text, and only
+/// when asked; a format fanin does not know is refused, naming the field and the choices.
+#[test]
+fn text_messages_only_when_asked() {
+    let text = generate(&BASE.replace(
+        "[members.prod]",
+        "[notify]\nformat = \"text\"\n\n[members.prod]",
+    ));
+    let main = text_of(&text, "main.tf");
+    assert!(
+        hub_block(&main).contains("topic_message                = \"text\""),
+        "{main}"
+    );
+    assert_eq!(main.matches("topic_message").count(), 1, "{main}");
+    let event = generate(&BASE.replace(
+        "[members.prod]",
+        "[notify]\nformat = \"event\"\n\n[members.prod]",
+    ));
+    assert_eq!(
+        text_of(&event, "main.tf"),
+        text_of(&generate(BASE), "main.tf")
+    );
+    assert!(text_of(&text, "README.md").contains("a line of text per finding"));
+
+    let (output, dir) = run_generate(&BASE.replace(
+        "[members.prod]",
+        "[notify]\nformat = \"html\"\n\n[members.prod]",
+    ));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("notify.format: \"html\" is not a message format; allowed: \"event\""),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("tree").exists());
 }

@@ -19,6 +19,28 @@ locals {
     )
   })
 
+  # topic_message = "text": a line per finding for people. Each <name> is
+  # replaced by the value at its JSON path in the event (EventBridge API
+  # reference, InputTransformer: a plain-text template is sent as it is, after
+  # the replacements); principal and action are JSON in the finding, and stay so.
+  finding_text_paths = {
+    account      = "$.detail.accountId"
+    region       = "$.region"
+    resourceType = "$.detail.resourceType"
+    resource     = "$.detail.resource"
+    principal    = "$.detail.principal"
+    action       = "$.detail.action"
+    status       = "$.detail.status"
+    id           = "$.detail.id"
+  }
+  finding_text_template = "IAM Access Analyzer finding in account <account>, <region>: <resourceType> <resource> can be reached by <principal> with <action>. Status <status>, finding <id>: see Access analyzer in the IAM console of that account and region (${local.iam_console})."
+  # The IAM console of the hub's partition (members share it: events do not
+  # cross partitions).
+  iam_console = lookup({
+    "aws-cn"     = "https://console.amazonaws.cn/iam/"
+    "aws-us-gov" = "https://console.amazonaws-us-gov.com/iam/"
+  }, data.aws_partition.current.partition, "https://console.aws.amazon.com/iam/")
+
   # The default bus always exists and has no resource to read its ARN from.
   default_bus_arn = "arn:${data.aws_partition.current.partition}:events:${var.region}:${var.account_id}:event-bus/default"
 
@@ -174,6 +196,14 @@ resource "aws_cloudwatch_event_target" "findings_topic" {
   event_bus_name = each.value.event_bus_name
   target_id      = "findings-topic"
   arn            = aws_sns_topic.findings.arn
+
+  dynamic "input_transformer" {
+    for_each = var.topic_message == "text" ? [local.finding_text_template] : []
+    content {
+      input_paths    = local.finding_text_paths
+      input_template = input_transformer.value
+    }
+  }
 
   # EventBridge's own defaults, written out: a day of retries with backoff
   # before a finding goes to the dead-letter queue.

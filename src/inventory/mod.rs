@@ -158,6 +158,31 @@ section! {
         /// Whether every finding's event also goes, as EventBridge delivers it, to an SQS
         /// queue in the hub, for a SIEM or another consumer that polls (default false).
         queue: Option<bool> = Flag,
+        /// What the topic, and so every email, gets for a finding: `event` (the event as
+        /// JSON, the default) or `text` (one line for people).
+        format: Option<MessageFormat> = Choice::of(),
+    }
+}
+
+/// What the findings topic gets for a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageFormat {
+    /// The event as EventBridge delivers it (JSON), for tools subscribed to the topic.
+    Event,
+    /// One line for people.
+    Text,
+}
+
+impl Choices for MessageFormat {
+    const CHOICES: &'static [(&'static str, Self)] = &[
+        ("event", MessageFormat::Event),
+        ("text", MessageFormat::Text),
+    ];
+    fn refusal(written: &str) -> String {
+        format!(
+            "{} is not a message format; allowed: \"event\" (the finding's event as JSON, the default: for chat integrations and tools subscribed to the topic) or \"text\" (one line for people)",
+            crate::diagnostics::shown(written)
+        )
     }
 }
 

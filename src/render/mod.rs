@@ -300,9 +300,12 @@ fn hub_module<'a>(model: &'a Model, source: Expr<'a>) -> Block<'a> {
             "dead_letter_queue_encryption",
             str(model.dead_letter_queue_encryption.module_value()),
         );
-    // Only when asked for: trees without a findings queue stay byte for byte as before.
+    // Only when asked for: trees without these choices stay byte for byte as before.
     if hub.findings_queue {
         block = block.attr("findings_queue", Expr::Bool(true));
+    }
+    if hub.text_messages {
+        block = block.attr("topic_message", str("text"));
     }
     block
 }

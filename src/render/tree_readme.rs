@@ -141,9 +141,14 @@ fn overview(model: &Model, hub_account: &Account) -> String {
     } else {
         ""
     };
+    let text = if hub.text_messages {
+        "<br/>a line of text per finding"
+    } else {
+        ""
+    };
     let _ = writeln!(
         d,
-        "  topic{{{{\"SNS topic {}{encrypted}\"}}}}",
+        "  topic{{{{\"SNS topic {}{encrypted}{text}\"}}}}",
         label(&hub.topic_name)
     );
     if !hub.emails.is_empty() {

@@ -329,6 +329,7 @@ class Expected:
     dead_letter_encryption: str = "sse-sqs"
     encrypt_topic: bool = True  # [notify] encrypt_topic (default true)
     findings_queue: bool = False  # [notify] queue (default false)
+    text_messages: bool = False  # [notify] format = "text" (default "event")
     # [settings] bus_policy_quota: characters of one intake bus policy (EventBridge's default)
     bus_quota: int = 10240
 
@@ -462,6 +463,7 @@ def expected_from(text: str) -> Expected:
         dead_letter_encryption=inv["settings"].get("dead_letter_queue_encryption", "sse-sqs"),
         encrypt_topic=inv["notify"].get("encrypt_topic", True),
         findings_queue=inv["notify"].get("queue", False),
+        text_messages=inv["notify"].get("format", "event") == "text",
         bus_quota=inv["settings"].get("bus_policy_quota", 10240),
     )
     e.keys[hub["account_id"]] = hub.get("name", "hub")
@@ -783,6 +785,24 @@ def finding(account: str, deleted: bool) -> tuple[str, dict]:
     return finding_id, entry
 
 
+# The hub module's text for a finding (topic_message = "text"), as EventBridge makes it from
+# the template: each <name> replaced by its value, JSON for the principal and the actions.
+FINDING_TEXT = (
+    "IAM Access Analyzer finding in account {account}, {region}: {resourceType} {resource} can be "
+    "reached by {principal} with {action}. Status {status}, finding {id}: see Access analyzer in "
+    "the IAM console of that account and region (https://console.aws.amazon.com/iam/)."
+)
+
+
+def finding_text(event: dict) -> str:
+    d = event["detail"]
+    return FINDING_TEXT.format(
+        account=d["accountId"], region=event["region"], resourceType=d["resourceType"],
+        resource=d["resource"], principal=json.dumps(d["principal"], separators=(",", ":")),
+        action=json.dumps(d["action"], separators=(",", ":")), status=d["status"], id=d["id"],
+    )
+
+
 def every_sender(e: "Expected") -> list[tuple[str, str]]:
     """Every (account, region) whose findings must reach the hub: each spoke (members and the
     hub's extra regions) and the hub's home region (its local rule)."""
@@ -806,11 +826,15 @@ def assert_findings_arrive(aws: "Aws", e: "Expected", senders: list[tuple[str, s
         assert poll_queue(sqs, findings_queue, 1) == [], "the findings queue is not empty before the step"
 
     wanted: dict[str, tuple[str, str]] = {}
+    # finding id -> the event its sender's bus makes of it (for the text messages)
+    sent: dict[str, dict] = {}
     for account, region in senders:
         fid, entry = finding(account, deleted=False)
         r = aws.client(account, "events", region).put_events(Entries=[entry])
         assert r["FailedEntryCount"] == 0, r
         wanted[fid] = (account, region)
+        sent[fid] = {"account": account, "region": region, "source": entry["Source"],
+                     "detail-type": entry["DetailType"], "detail": json.loads(entry["Detail"])}
     deleted_id = None
     if deleted_from:
         deleted_id, entry = finding(deleted_from[0], deleted=True)
@@ -827,8 +851,18 @@ def assert_findings_arrive(aws: "Aws", e: "Expected", senders: list[tuple[str, s
     arrived: dict[str, list[dict]] = {}
     for m in collect(queue):
         assert m.get("TopicArn") == e.topic_arn, f"not from the hub topic: {m}"
-        event = json.loads(m["Message"])
-        arrived.setdefault(event["detail"]["id"], []).append(event)
+        if e.text_messages:
+            # A line for people; the event it tells of is the one with its finding id.
+            found = re.search(r"finding ([0-9a-f-]{36}):", m["Message"])
+            assert found, f"not the finding text: {m['Message']!r}"
+            fid = found.group(1)
+            assert fid in sent, f"a finding nobody sent: {m['Message']!r}"
+            assert m["Message"] == finding_text(sent[fid]), (
+                f"the text\n{m['Message']!r}\nis not\n{finding_text(sent[fid])!r}")
+            arrived.setdefault(fid, []).append(sent[fid])
+        else:
+            event = json.loads(m["Message"])
+            arrived.setdefault(event["detail"]["id"], []).append(event)
     assert_arrived_once(arrived, wanted, deleted_id, "the hub topic")
     if findings_queue:
         # The event itself is the message body: no SNS envelope, nothing transformed.

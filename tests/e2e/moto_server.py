@@ -24,6 +24,14 @@ findings queue, and the dead-letter queues beside them):
    event (EventBridge API reference, PutTargets: "the entire event is passed to the target in
    JSON format"). The extension sends the whole event JSON as the message body through moto's
    own SQS backend.
+2c. An InputTransformer on those targets goes through moto's template parser, which reads the
+   result as JSON and so fails on a plain-text template. AWS sends a plain-text template as it
+   is once each <name> is replaced by the value at its JSON path (EventBridge API reference,
+   InputTransformer: "<instance> is in state <status>"; user guide tutorial "Use input
+   transformer": the SNS message is the sentence itself). The extension does that: a string
+   value as it is, any other value as its JSON (written compactly: AWS does not document the
+   spacing). A path the event lacks leaves its placeholder untouched here; AWS only says the
+   variable "isn't created", and the suite's findings have every path the modules use.
 3. A target's DeadLetterConfig is stored but never used: in moto no delivery ever fails. For
    one purpose only, following a failed delivery into its dead-letter queue, the extension adds
    a FAILURE INJECTION: an event whose `detail` has `"e2eFailTarget": "<target id>"` is not
@@ -117,18 +125,27 @@ def _send_to_targets(self, original_event, transform_input=True):  # noqa: ANN00
         arn = parse_arn(target["Arn"])
         event = copy.deepcopy(original_event)
         if transform_input and target.get("InputTransformer"):
-            transformer = target["InputTransformer"]
-            event = events_models.EventTemplateParser.parse(
-                input_template=transformer.get("InputTemplate"),
-                input_paths_map=transformer.get("InputPathsMap", {}),
-                event=event,
-            )
+            event = _transform(target["InputTransformer"], event)
         if _kind(target) == "sns":
             _deliver_to_topic(target["Arn"], arn, event)
         elif _kind(target) == "sqs":
             _deliver_to_queue(arn, event)
         else:
             _forward_to_bus(arn, event)
+
+
+def _transform(transformer: dict, event: dict) -> str:
+    """(2c.) A plain-text InputTemplate with each <name> replaced by its path's value."""
+    text = transformer.get("InputTemplate", "")
+    for name, path in transformer.get("InputPathsMap", {}).items():
+        value = event
+        for part in path.removeprefix("$.").split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            continue
+        shown = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+        text = text.replace(f"<{name}>", shown)
+    return text
 
 
 FAIL_MARKER = "e2eFailTarget"

@@ -2,8 +2,9 @@
 small enough that its three members need two buses (two on the first, one on the second),
 the other encryption choices than the lifecycle's (dead-letter queues with customer-managed
 keys, `sse-kms`, and an unencrypted topic, so that every statement a key policy can hold is
-applied and linted in one scenario or the other), and the hub's findings queue (`[notify]
-queue`, with the hub's key), which gets every finding as EventBridge sent it.
+applied and linted in one scenario or the other), the hub's findings queue (`[notify]
+queue`, with the hub's key), which gets every finding as EventBridge sent it, and a line of
+text per finding on the topic (`[notify] format = "text"`), asserted word for word.
 Applied, every account holds exactly what the inventory says (each bus's policy lists its own
 members, each spoke targets its bus), findings from members on both buses reach the hub's
 topic, a new member joins the bus with room and changes nothing but its own spokes and that
@@ -36,7 +37,7 @@ def two_bus_inventory_text() -> str:
     e = h.expected_from(text)
     quota = len(json.dumps(h.bus_policy(e.bus_arn(2), [PROD, STAGING]), separators=(",", ":"), sort_keys=True))
     text = text.replace("[settings]\n", f'[settings]\nbus_policy_quota = {quota}\ndead_letter_queue_encryption = "sse-kms"\n', 1)
-    return h.checked(text.replace("[notify]\n", "[notify]\nencrypt_topic = false\nqueue = true\n", 1))
+    return h.checked(text.replace("[notify]\n", "[notify]\nencrypt_topic = false\nqueue = true\nformat = \"text\"\n", 1))
 
 
 def assert_landed(w, why: str) -> None:
@@ -48,8 +49,8 @@ def test_00_two_buses_are_generated_and_reported(world):
     r = steps.regenerate(w, two_bus_inventory_text())
     e = w.expected
     assert e.buses == {1: [PROD, STAGING], 2: [SANDBOX]}, e.buses
-    assert e.queues_use_keys and not e.encrypt_topic and e.findings_queue_uses_key, (
-        "the scenario runs with sse-kms, a plain topic and the findings queue")
+    assert e.queues_use_keys and not e.encrypt_topic and e.findings_queue_uses_key and e.text_messages, (
+        "the scenario runs with sse-kms, a plain topic, the findings queue and text messages")
     quota = tomllib.loads(w.text)["settings"]["bus_policy_quota"]
     assert f"intake bus {e.bus_name(1)}: 2 members, policy " in r.stdout, r.describe()
     assert f"intake bus {e.bus_name(2)}: 1 member, policy " in r.stdout, r.describe()

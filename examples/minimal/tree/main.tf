@@ -17,6 +17,7 @@ module "hub" {
   encrypt_topic                = true
   dead_letter_queue            = true
   dead_letter_queue_encryption = "sse-sqs"
+  topic_message                = "text"
 }
 
 module "spoke_prod_ap_northeast_1" {

@@ -69,6 +69,16 @@ override_resource {
   }
 }
 
+# The findings queue has an ARN of its own (the mock's default is the
+# dead-letter queue's).
+override_resource {
+  target = aws_sqs_queue.findings[0]
+  values = {
+    arn = "arn:aws:sqs:eu-west-1:111111111111:fanin-findings"
+    id  = "https://sqs.eu-west-1.amazonaws.com/111111111111/fanin-findings"
+  }
+}
+
 variables {
   name_prefix         = "fanin"
   account_id          = "111111111111"
@@ -577,14 +587,6 @@ run "findings_queue_gets_every_finding" {
     findings_queue = true
   }
 
-  override_resource {
-    target = aws_sqs_queue.findings[0]
-    values = {
-      arn = "arn:aws:sqs:eu-west-1:111111111111:fanin-findings"
-      id  = "https://sqs.eu-west-1.amazonaws.com/111111111111/fanin-findings"
-    }
-  }
-
   assert {
     condition = (
       aws_sqs_queue.findings[0].name == "fanin-findings"
@@ -658,6 +660,49 @@ run "findings_queue_with_the_hub_key" {
   }
 }
 
+run "a_line_of_text_for_people_when_asked" {
+  command = apply
+
+  variables {
+    topic_message  = "text"
+    findings_queue = true
+  }
+
+  assert {
+    condition = alltrue([
+      for target in aws_cloudwatch_event_target.findings_topic :
+      length(target.input_transformer) == 1
+      && target.input_transformer[0].input_template == "IAM Access Analyzer finding in account <account>, <region>: <resourceType> <resource> can be reached by <principal> with <action>. Status <status>, finding <id>: see Access analyzer in the IAM console of that account and region (https://console.aws.amazon.com/iam/)."
+      && target.input_transformer[0].input_paths == tomap({
+        account      = "$.detail.accountId"
+        region       = "$.region"
+        resourceType = "$.detail.resourceType"
+        resource     = "$.detail.resource"
+        principal    = "$.detail.principal"
+        action       = "$.detail.action"
+        status       = "$.detail.status"
+        id           = "$.detail.id"
+      })
+    ])
+    error_message = "With topic_message = \"text\", every topic target sends the line for people."
+  }
+
+  assert {
+    condition     = alltrue([for target in aws_cloudwatch_event_target.findings_queue : length(target.input_transformer) == 0])
+    error_message = "The findings queue keeps the event itself."
+  }
+}
+
+run "rejects_an_unknown_topic_message" {
+  command = plan
+
+  variables {
+    topic_message = "html"
+  }
+
+  expect_failures = [var.topic_message]
+}
+
 run "rejects_unknown_dead_letter_queue_encryption" {
   command = plan
 
@@ -702,6 +747,11 @@ run "no_key_when_nothing_needs_one" {
   assert {
     condition     = length(aws_sqs_queue.findings) == 0 && length(aws_cloudwatch_event_target.findings_queue) == 0 && output.findings_queue_url == null
     error_message = "There is no findings queue unless findings_queue asks for one."
+  }
+
+  assert {
+    condition     = alltrue([for target in aws_cloudwatch_event_target.findings_topic : length(target.input_transformer) == 0])
+    error_message = "By default the topic gets the event itself."
   }
 }
 

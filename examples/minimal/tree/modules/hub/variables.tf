@@ -113,6 +113,18 @@ variable "dead_letter_queue" {
   nullable    = false
 }
 
+variable "topic_message" {
+  description = "What the topic (and so every email) gets for a finding: \"event\" (the default: the finding's event as EventBridge delivers it, JSON, for chat integrations and tools subscribed to the topic) or \"text\" (one line for people: account and region, resource, who can reach it with which actions, status, finding id, where to look). The event itself stays available in the findings queue (findings_queue)."
+  type        = string
+  default     = "event"
+  nullable    = false
+
+  validation {
+    condition     = contains(["event", "text"], var.topic_message)
+    error_message = "The topic_message must be \"event\" or \"text\"."
+  }
+}
+
 variable "findings_queue" {
   description = "Also send every finding, as the event EventBridge delivers (the raw JSON), to an SQS queue \"<name_prefix>-findings\" in the hub, for a SIEM or another consumer that polls it: 14 days retention, encrypted as dead_letter_queue_encryption says, failed deliveries in the dead-letter queue. Consumers in the hub account read it through their own IAM policies."
   type        = bool
