@@ -902,20 +902,18 @@ fn intake_buses(
     for account in accounts.iter_mut() {
         account.intake_bus = bus_of.get(account.account_id.as_str()).copied();
     }
-    // The hub's queues that every finding rule sends to list every rule in their policy.
-    let rule_queues = [
-        (
-            queues.dead_letter_queues,
-            "dead-letter queue",
-            hub.dead_letter_policy(&buses).len(),
-        ),
-        (
-            queues.findings_queue,
-            "findings queue",
-            hub.findings_queue_policy(&buses).len(),
-        ),
+    // The hub's queues that every finding rule sends to list every rule in their policy
+    // (built only for the queues the inventory has).
+    let rule_queues: [(bool, &str, &dyn Fn() -> String); 2] = [
+        (queues.dead_letter_queues, "dead-letter queue", &|| {
+            hub.dead_letter_policy(&buses)
+        }),
+        (queues.findings_queue, "findings queue", &|| {
+            hub.findings_queue_policy(&buses)
+        }),
     ];
-    for (_, queue, policy_len) in rule_queues.into_iter().filter(|(used, ..)| *used) {
+    for (_, queue, policy) in rule_queues.into_iter().filter(|(used, ..)| *used) {
+        let policy_len = policy().len();
         if policy_len > QUEUE_POLICY_LIMIT {
             d.report(
                 "members",

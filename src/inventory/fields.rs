@@ -610,15 +610,32 @@ impl<'a> Table<'a> {
         self.distinct_list(key, d, super::checks::REGION.check, "region")
     }
 
+    /// `None` (after reporting `message` of the count written) when `key` is written as a
+    /// list whose number of entries is outside `allowed`; the entries are the list readers'.
+    pub(super) fn refuse_count(
+        &self,
+        key: &str,
+        allowed: std::ops::RangeInclusive<usize>,
+        message: impl FnOnce(usize) -> String,
+        d: &mut Collector,
+    ) -> Option<()> {
+        // Absent, or not a list (its reader reports that): nothing to count.
+        let Some((_, list)) = self.peek(key) else {
+            return Some(());
+        };
+        let Value::Array(items) = &list.value else {
+            return Some(());
+        };
+        if allowed.contains(&items.len()) {
+            return Some(());
+        }
+        d.report(&self.field(key), list.location, message(items.len()));
+        None
+    }
+
     /// `None` (after reporting `message`) when `key` is written as an empty list.
     pub(super) fn refuse_empty(&self, key: &str, message: &str, d: &mut Collector) -> Option<()> {
-        match self.peek(key) {
-            Some((_, list)) if matches!(&list.value, Value::Array(items) if items.is_empty()) => {
-                d.report(&self.field(key), list.location, message);
-                None
-            }
-            _ => Some(()),
-        }
+        self.refuse_count(key, 1..=usize::MAX, |_| message.to_string(), d)
     }
 
     /// A list of checked strings, each listed once; `noun` names one in the message.

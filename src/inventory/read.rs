@@ -283,22 +283,13 @@ impl Read for FilterValues {
         name: &'static str,
         d: &mut Collector,
     ) -> Option<Self::Output> {
-        let written = t.peek(name).map(|(_, node)| node);
         let values = t.string_list(name, d, checks::FILTER_VALUE.check);
-        if let Some(written) = written
-            && let Value::Array(items) = &written.value
-            && (items.is_empty() || items.len() > MAX_FILTER_VALUES)
-        {
-            d.report(
-                &t.field(name),
-                written.location,
-                format!(
-                    "has {} values; allowed: 1 to {MAX_FILTER_VALUES}",
-                    items.len()
-                ),
-            );
-            return None;
-        }
+        t.refuse_count(
+            name,
+            1..=MAX_FILTER_VALUES,
+            |n| format!("has {n} values; allowed: 1 to {MAX_FILTER_VALUES}"),
+            d,
+        )?;
         Some(values.unwrap_or_default())
     }
     fn kind(&self) -> Kind {
@@ -383,11 +374,9 @@ impl Read for Filter {
     }
 }
 
-/// A criterion compares: at least one of eq, neq, contains and exists.
+/// A criterion compares: at least one of its fields (eq, neq, contains, exists) is written.
 fn comparisons_written(ct: &Table<'_>, path: &str, node: &Node, d: &mut Collector) -> bool {
-    let any = ["eq", "neq", "contains", "exists"]
-        .iter()
-        .any(|c| ct.has(c));
+    let any = Criterion::NAMES.iter().any(|c| ct.has(c));
     if !any {
         d.report(
             path,
