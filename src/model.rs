@@ -176,6 +176,8 @@ pub struct RoleDeployment {
     pub manages_keys: bool,
     /// The modules create the account analyzer in these accounts.
     pub creates_analyzer: bool,
+    /// The modules create an unused access analyzer in these accounts.
+    pub creates_unused_access_analyzer: bool,
     /// `(key, account id)`, in the order of `Model::accounts`.
     pub accounts: Vec<(String, String)>,
 }
@@ -191,6 +193,10 @@ pub struct Account {
     pub retired_regions: Vec<String>,
     /// fanin creates the account analyzer in this account's spokes (and the hub's).
     pub create_analyzer: bool,
+    /// The region of the account's unused access analyzer, when fanin creates one (one per
+    /// account: it analyzes IAM, which is global): the hub's home region, or a member's first
+    /// region in sorted order.
+    pub unused_access_analyzer_region: Option<String>,
     /// How the providers reach this account.
     pub access: Access,
     /// The intake bus an active member forwards to (`Model::intake_buses`); none for the hub
@@ -303,6 +309,8 @@ pub struct Hub {
     /// Sorted.
     pub emails: Vec<String>,
     pub create_analyzer: bool,
+    /// The hub's unused access analyzer is created in the hub module (its home region).
+    pub create_unused_access_analyzer: bool,
     /// The topic is encrypted with a customer-managed KMS key.
     pub encrypt_topic: bool,
     /// Every finding also goes to the hub's findings queue.
@@ -396,6 +404,8 @@ pub struct Spoke {
     pub account_id: String,
     pub region: String,
     pub create_analyzer: bool,
+    /// The account's unused access analyzer is created in this spoke.
+    pub create_unused_access_analyzer: bool,
     /// The number and ARN of the intake bus it forwards to.
     pub intake_bus: (u32, String),
 }
@@ -488,15 +498,20 @@ pub fn build_after(
     let mut accounts = accounts(inv, &settings);
     let use_default_bus = inv.hub.intake_bus == Some(inventory::IntakeBus::Default);
     let queues = Queues::from_inventory(inv);
-    let (intake_buses, bus_policy_quota) = intake_buses(
-        inv,
-        &settings,
+    let findings = Findings::from_inventory(inv);
+    if findings.sources.contains(&"unused-access") {
+        place_unused_access_analyzers(&mut accounts, &inv.hub.region.value);
+    }
+    let hub_buses = buses::Buses {
+        partition: settings.partition,
+        region: &inv.hub.region.value,
+        account_id: &inv.hub.account_id.value,
+        name_prefix: &settings.name_prefix,
         use_default_bus,
-        &queues,
-        &mut accounts,
-        earlier,
-        &mut d,
-    );
+        finding_sources: &findings.sources,
+    };
+    let (intake_buses, bus_policy_quota) =
+        intake_buses(&hub_buses, inv, &queues, &mut accounts, earlier, &mut d);
     let hub_account = &accounts[0];
     let layout = match inv.settings.layout {
         Some(inventory::Layout::Stacks) => Layout::Stacks,
@@ -533,7 +548,6 @@ pub fn build_after(
         .map(|(k, v)| (k.value.clone(), v.value.clone()))
         .collect();
 
-    let findings = Findings::from_inventory(inv);
     let deploy_role = DeployRole {
         manages_archive_rules: !findings.archive_rules.is_empty(),
         external_id: settings.external_id.clone(),
@@ -564,6 +578,7 @@ pub fn build_after(
             topic_name,
             emails,
             create_analyzer: hub_account.create_analyzer,
+            create_unused_access_analyzer: hub_account.unused_access_analyzer_region.is_some(),
             encrypt_topic: queues.encrypt_topic,
             findings_queue: queues.findings_queue,
             text_messages: inv.notify.format == Some(inventory::MessageFormat::Text),
@@ -676,6 +691,18 @@ fn accounts(inv: &Inventory, settings: &Resolved<'_>) -> Vec<Account> {
     accounts
 }
 
+/// Where each account that lets fanin create analyzers gets its unused access analyzer
+/// (retired members too: the deploy role must still let the engine delete it).
+fn place_unused_access_analyzers(accounts: &mut [Account], hub_region: &str) {
+    for account in accounts.iter_mut().filter(|a| a.create_analyzer) {
+        account.unused_access_analyzer_region = if account.is_hub() {
+            Some(hub_region.to_string())
+        } else {
+            account.regions.first().cloned()
+        };
+    }
+}
+
 /// One account, its regions and retired regions sorted.
 fn account(
     key: &str,
@@ -694,6 +721,7 @@ fn account(
         regions,
         retired_regions,
         create_analyzer,
+        unused_access_analyzer_region: None,
         access,
         intake_bus: None,
     }
@@ -796,6 +824,8 @@ fn add_account(
                 account_id: account.account_id.clone(),
                 region: region.clone(),
                 create_analyzer: account.create_analyzer,
+                create_unused_access_analyzer: account.unused_access_analyzer_region.as_ref()
+                    == Some(region),
                 intake_bus: spoke_bus(account, bus_arns),
             });
         }
@@ -851,9 +881,8 @@ fn check_aliases(
 /// `earlier` bus; the others fill the buses with room. Sets every active member's
 /// `intake_bus`.
 fn intake_buses(
+    hub: &buses::Buses<'_>,
     inv: &Inventory,
-    settings: &Resolved<'_>,
-    use_default_bus: bool,
     queues: &Queues,
     accounts: &mut [Account],
     earlier: &EarlierBuses,
@@ -863,13 +892,6 @@ fn intake_buses(
     let quota = raised.map_or(BUS_POLICY_QUOTA, |q| {
         usize::try_from(q.value).unwrap_or(usize::MAX)
     });
-    let hub = buses::Buses {
-        partition: settings.partition,
-        region: &inv.hub.region.value,
-        account_id: &inv.hub.account_id.value,
-        name_prefix: &settings.name_prefix,
-        use_default_bus,
-    };
     let mut members: Vec<&str> = accounts
         .iter()
         .filter(|a| a.status == AccountStatus::Active)
@@ -919,7 +941,7 @@ fn intake_buses(
                 "members",
                 None,
                 format!(
-                    "{} members need {} intake buses under {whose} of {quota} characters, and the hub's {queue} policy, which names every bus's finding rule, would be {policy_len} bytes, over SQS's limit of {QUEUE_POLICY_LIMIT}: ask AWS to raise the hub's \"Event bus policy size\" quota and set settings.bus_policy_quota to it, so that fewer buses are needed",
+                    "{} members need {} intake buses under {whose} of {quota} characters, and the hub's {queue} policy, which names every finding rule of every bus, would be {policy_len} bytes, over SQS's limit of {QUEUE_POLICY_LIMIT}: ask AWS to raise the hub's \"Event bus policy size\" quota and set settings.bus_policy_quota to it, so that fewer buses are needed (each finding source adds a rule per bus)",
                     member_count,
                     buses.len(),
                 ),
@@ -967,6 +989,8 @@ fn role_deployments(
                 && d.reach == reach
                 && d.manages_keys == manages_keys
                 && d.creates_analyzer == account.create_analyzer
+                && d.creates_unused_access_analyzer
+                    == account.unused_access_analyzer_region.is_some()
         });
         let entry = (account.key.clone(), account.account_id.clone());
         match same {
@@ -976,6 +1000,7 @@ fn role_deployments(
                 reach,
                 manages_keys,
                 creates_analyzer: account.create_analyzer,
+                creates_unused_access_analyzer: account.unused_access_analyzer_region.is_some(),
                 accounts: vec![entry],
             }),
         }

@@ -147,17 +147,23 @@ fn every_form(template: &Value) -> Vec<(String, Value)> {
     for kind in ["hub", "member"] {
         for keys in ["true", "false"] {
             for analyzer in ["true", "false"] {
-                for archive in ["true", "false"] {
+                for (archive, unused) in [
+                    ("true", "true"),
+                    ("true", "false"),
+                    ("false", "true"),
+                    ("false", "false"),
+                ] {
                     for topic in ["", "custom-topic"] {
                         let given = [
                             ("AccountKind", kind),
                             ("ManagesKeys", keys),
                             ("CreatesAnalyzer", analyzer),
                             ("ManagesArchiveRules", archive),
+                            ("CreatesUnusedAccessAnalyzer", unused),
                             ("TopicName", topic),
                         ];
                         let name = format!(
-                            "{kind}-keys_{keys}-analyzer_{analyzer}-archive_{archive}-topic_{}",
+                            "{kind}-keys_{keys}-analyzer_{analyzer}-archive_{archive}-unused_{unused}-topic_{}",
                             !topic.is_empty()
                         );
                         forms.push((name, policy(template, &given)));
@@ -221,6 +227,7 @@ fn every_resource_type_in_the_modules_has_a_statement_and_no_statement_is_stale(
         ("ManagesKeys", "true"),
         ("CreatesAnalyzer", "true"),
         ("ManagesArchiveRules", "true"),
+        ("CreatesUnusedAccessAnalyzer", "true"),
     ];
     let member = sids(&policy(
         &template,

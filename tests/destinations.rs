@@ -163,7 +163,7 @@ fn a_queue_policy_past_the_sqs_limit_is_refused() {
     assert!(
         stderr.contains("120 members need 120 intake buses")
             && stderr.contains(
-                "the hub's findings queue policy, which names every bus's finding rule, would be "
+                "the hub's findings queue policy, which names every finding rule of every bus, would be "
             )
             && stderr.contains("over SQS's limit of 8192"),
         "{stderr}"

@@ -39,6 +39,8 @@ filter.isPublic = { eq = ["true"], exists = true }
 struct Generated {
     main: String,
     readme: String,
+    /// The tree's own README.md.
+    tree_readme: String,
     stderr: String,
 }
 
@@ -59,6 +61,7 @@ fn generate(inventory: &str) -> Generated {
     Generated {
         main: read("main.tf"),
         readme: read("deploy-role/README.md"),
+        tree_readme: read("README.md"),
         stderr: String::from_utf8(output.stderr).unwrap(),
     }
 }
@@ -83,6 +86,25 @@ fn without_either_choice_the_modules_get_neither() {
     assert!(!tree.main.contains("locals"), "{}", tree.main);
     assert!(!tree.main.contains("finding_statuses"), "{}", tree.main);
     assert!(!tree.main.contains("archive_rules"), "{}", tree.main);
+    for absent in [
+        "finding_sources",
+        "finding_resource_types",
+        "finding_min_severity",
+        "create_unused_access_analyzer",
+    ] {
+        assert!(!tree.main.contains(absent), "{absent}: {}", tree.main);
+    }
+    assert!(
+        tree.tree_readme
+            .contains("Forwarded: Access Analyzer findings (external access), not deleted, in"),
+        "{}",
+        tree.tree_readme
+    );
+    assert!(
+        !tree.readme.contains("CreatesUnusedAccessAnalyzer"),
+        "{}",
+        tree.readme
+    );
     assert!(
         !tree.readme.contains("ManagesArchiveRules"),
         "{}",
@@ -214,4 +236,78 @@ fn in_the_stacks_layout_each_root_with_an_analyzer_has_the_rules() {
         );
     }
     assert!(!Path::new(&out.join("main.tf")).exists());
+}
+
+/// A module block's text with each run of spaces made one (attributes are aligned).
+fn spaced(body: &str) -> String {
+    body.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn sources_and_their_filters_go_to_every_module_in_one_order() {
+    let tree = generate(&format!(
+        "{BASE}\n[findings]\nsources = [\"security-hub\", \"guardduty\", \"external-access\"]\nmin_severity = \"HIGH\"\nresource_types = [\"AWS::S3::Bucket\", \"AWS::KMS::Key\"]\n"
+    ));
+    for (name, body) in modules(&tree.main) {
+        let body = spaced(&body);
+        for wanted in [
+            r#"finding_sources = ["external-access", "guardduty", "security-hub"]"#,
+            r#"finding_resource_types = ["AWS::S3::Bucket", "AWS::KMS::Key"]"#,
+            r#"finding_min_severity = "HIGH""#,
+        ] {
+            assert!(body.contains(wanted), "{name}: {wanted} not in {body}");
+        }
+        // No unused access analyzer without its source.
+        assert!(
+            !body.contains("create_unused_access_analyzer"),
+            "{name}: {body}"
+        );
+    }
+    for line in [
+        "- Access Analyzer findings (external access), not deleted, in every status (ACTIVE, ARCHIVED, RESOLVED), of type `AWS::S3::Bucket`, `AWS::KMS::Key`.",
+        "- GuardDuty findings, severity HIGH and up.",
+        "- Security Hub CSPM findings (\"Security Hub Findings - Imported\"), severity HIGH and up.",
+    ] {
+        assert!(
+            tree.tree_readme.contains(line),
+            "{line}\n{}",
+            tree.tree_readme
+        );
+    }
+}
+
+#[test]
+fn the_unused_access_analyzer_is_made_once_per_account_where_fanin_makes_analyzers() {
+    let tree = generate(&format!(
+        "{BASE}\n[findings]\nsources = [\"unused-access\"]\n"
+    ));
+    let modules = modules(&tree.main);
+    let creating: Vec<&str> = modules
+        .iter()
+        .filter(|(_, body)| spaced(body).contains("create_unused_access_analyzer = true"))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    // The hub in its home region; prod in its first region (sorted); legacy keeps its own
+    // analyzers (create_analyzer = false).
+    assert_eq!(creating, ["hub", "spoke_prod_eu_west_1"]);
+    for (name, body) in &modules {
+        assert!(
+            spaced(body).contains(r#"finding_sources = ["unused-access"]"#),
+            "{name}: {body}"
+        );
+    }
+    for command in tree.readme.split("```sh\n").skip(1) {
+        let command = command.split("```").next().unwrap();
+        assert_eq!(
+            command.contains("CreatesUnusedAccessAnalyzer=true"),
+            command.contains("CreatesAnalyzer=true"),
+            "{command}"
+        );
+    }
+    assert!(
+        tree.tree_readme
+            .contains("- Access Analyzer unused access findings, not deleted, in every status"),
+        "{}",
+        tree.tree_readme
+    );
 }

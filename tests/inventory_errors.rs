@@ -78,6 +78,8 @@ const BEYOND_THE_SCHEMA: &[&str] = &[
     "is named twice",
     // JSON's parser.
     "duplicate key",
+    // A [findings] filter needs a source it filters.
+    "and findings.sources has",
 ];
 
 /// `fanin schema` refuses every refused inventory here too, unless each of its problems is
@@ -2185,6 +2187,57 @@ fn bad_findings_and_archive_rules_are_refused_with_what_is_allowed() {
             format!("{HUB}{PROD}\n[findings]\nstatuses = []\n"),
             "findings.statuses",
             "no finding would reach anyone",
+        ),
+        (
+            format!("{HUB}{PROD}\n[findings]\nsources = [\"guard-duty\"]\n"),
+            "findings.sources[0]",
+            "is not a finding source (did you mean `guardduty`?); allowed: \"external-access\", \"unused-access\", \"internal-access\", \"guardduty\" or \"security-hub\"",
+        ),
+        (
+            format!("{HUB}{PROD}\n[findings]\nsources = [\"guardduty\", \"guardduty\"]\n"),
+            "findings.sources[1]",
+            "listed twice",
+        ),
+        (
+            format!("{HUB}{PROD}\n[findings]\nsources = []\n"),
+            "findings.sources",
+            "no finding would reach anyone",
+        ),
+        (
+            format!(
+                "{HUB}{PROD}\n[findings]\nsources = [\"guardduty\"]\nmin_severity = \"high\"\n"
+            ),
+            "findings.min_severity",
+            "allowed: \"LOW\", \"MEDIUM\", \"HIGH\" or \"CRITICAL\"",
+        ),
+        (
+            format!("{HUB}{PROD}\n[findings]\nmin_severity = \"HIGH\"\n"),
+            "findings.min_severity",
+            "filters GuardDuty and Security Hub findings, and findings.sources has neither",
+        ),
+        (
+            format!(
+                "{HUB}{PROD}\n[findings]\nsources = [\"security-hub\"]\nstatuses = [\"ACTIVE\"]\n"
+            ),
+            "findings.statuses",
+            "filters Access Analyzer findings, and findings.sources has none",
+        ),
+        (
+            format!(
+                "{HUB}{PROD}\n[findings]\nsources = [\"guardduty\"]\nresource_types = [\"AWS::S3::Bucket\"]\n"
+            ),
+            "findings.resource_types",
+            "filters Access Analyzer findings, and findings.sources has none",
+        ),
+        (
+            format!("{HUB}{PROD}\n[findings]\nresource_types = [\"S3::Bucket\"]\n"),
+            "findings.resource_types[0]",
+            "is not a resource type; allowed: AWS::<service>::<type> of letters and digits",
+        ),
+        (
+            format!("{HUB}{PROD}\n[findings]\nresource_types = []\n"),
+            "findings.resource_types",
+            "no Access Analyzer finding would reach anyone",
         ),
         (
             format!(

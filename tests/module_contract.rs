@@ -423,3 +423,38 @@ fn module_readme_tables_are_generated_from_the_tf_files() {
         }
     }
 }
+
+/// The hub and the spoke each stand alone, so each declares the finding sources' variables and
+/// event patterns; they must be the same, or a hub would filter what its spokes forward
+/// differently from what they were told.
+#[test]
+fn the_hub_and_the_spoke_filter_findings_alike() {
+    let shared = [
+        "finding_sources",
+        "finding_statuses",
+        "finding_resource_types",
+        "finding_min_severity",
+        "create_unused_access_analyzer",
+    ];
+    let declared = |module: &str| -> Vec<String> {
+        let body = module_file(module, "variables.tf");
+        shared
+            .iter()
+            .map(|name| {
+                let block = blocks(&body, "variable")
+                    .find(|v| label(v, 0) == *name)
+                    .unwrap_or_else(|| panic!("{module} has no variable {name}"));
+                hcl::format::to_string(block).unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(declared("hub"), declared("spoke"));
+    let patterns = |module: &str| -> String {
+        let body = module_file(module, "main.tf");
+        let block = blocks(&body, "locals")
+            .find(|b| attribute(b.body(), "finding_event_patterns").is_some())
+            .unwrap_or_else(|| panic!("{module} has no finding_event_patterns"));
+        hcl::format::to_string(block).unwrap()
+    };
+    assert_eq!(patterns("hub"), patterns("spoke"));
+}

@@ -29,7 +29,7 @@ output "topic_arn" {
 }
 
 output "finding_rule_arns" {
-  description = "ARNs of the finding rules by key: \"local\" (the hub's default bus, always present), \"intake\" (the dedicated intake bus, absent when use_default_bus is true) and \"intake-<number>\" (each additional intake bus)."
+  description = "ARNs of the finding rules by key: \"local\" (the hub's default bus, always present), \"intake\" (the dedicated intake bus, absent when use_default_bus is true) and \"intake-<number>\" (each additional intake bus) for external access findings, and \"<that key>-<source>\" for each other source of finding_sources."
   value       = { for key, rule in aws_cloudwatch_event_rule.finding : key => rule.arn }
 }
 

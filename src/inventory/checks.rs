@@ -306,6 +306,62 @@ pub(super) fn check_finding_status(v: &str) -> Result<(), String> {
     }
 }
 
+/// Where forwarded findings come from (`[findings] sources`), in the order the tree lists
+/// them; the modules' `finding_sources` takes the same names.
+pub const FINDING_SOURCES: [&str; 5] = [
+    "external-access",
+    "unused-access",
+    "internal-access",
+    "guardduty",
+    "security-hub",
+];
+
+pub(super) fn check_finding_source(v: &str) -> Result<(), String> {
+    if FINDING_SOURCES.contains(&v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a finding source{}; allowed: \"external-access\", \"unused-access\", \"internal-access\", \"guardduty\" or \"security-hub\"",
+            shown(v),
+            did_you_mean(v, FINDING_SOURCES.iter().copied())
+        ))
+    }
+}
+
+/// The severities `[findings] min_severity` takes, lowest first.
+pub const SEVERITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+
+pub(super) fn check_severity(v: &str) -> Result<(), String> {
+    if SEVERITIES.contains(&v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a severity; allowed: \"LOW\", \"MEDIUM\", \"HIGH\" or \"CRITICAL\"",
+            shown(v)
+        ))
+    }
+}
+
+/// CloudFormation-style resource types as Access Analyzer writes them in `resourceType`
+/// (`AWS::S3::Bucket`): `AWS::`, a service, `::`, a type, letters and digits.
+pub(super) fn check_resource_type(v: &str) -> Result<(), String> {
+    let ok = v.strip_prefix("AWS::").is_some_and(|rest| {
+        let mut parts = rest.split("::");
+        let word = |p: Option<&str>| {
+            p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+        };
+        word(parts.next()) && word(parts.next()) && parts.next().is_none()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a resource type; allowed: AWS::<service>::<type> of letters and digits, such as \"AWS::S3::Bucket\"",
+            shown(v)
+        ))
+    }
+}
+
 /// Archive rule names, as CreateArchiveRule takes them: 1-255 characters, pattern
 /// `[A-Za-z][A-Za-z0-9_.-]*`
 /// (https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_CreateArchiveRule.html).
@@ -515,6 +571,24 @@ pub(super) const FINDING_STATUS: Rule = rule(
         ..TextSchema::ANY
     },
 );
+pub(super) const FINDING_SOURCE: Rule = rule(
+    check_finding_source,
+    TextSchema {
+        values: Some(&FINDING_SOURCES),
+        ..TextSchema::ANY
+    },
+);
+pub(super) const SEVERITY: Rule = rule(
+    check_severity,
+    TextSchema {
+        values: Some(&SEVERITIES),
+        ..TextSchema::ANY
+    },
+);
+pub(super) const RESOURCE_TYPE: Rule = rule(
+    check_resource_type,
+    TextSchema::pattern("^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$"),
+);
 pub(super) const ARCHIVE_RULE_NAME: Rule = rule(
     check_archive_rule_name,
     TextSchema::pattern("^[A-Za-z][A-Za-z0-9_.-]*$").lengths(1, 255),
@@ -551,6 +625,9 @@ pub(super) const RULES: &[(&str, Rule)] = &[
     ("state_key", STATE_KEY),
     ("dynamodb_table", DYNAMODB_TABLE),
     ("finding_status", FINDING_STATUS),
+    ("finding_source", FINDING_SOURCE),
+    ("severity", SEVERITY),
+    ("resource_type", RESOURCE_TYPE),
     ("archive_rule_name", ARCHIVE_RULE_NAME),
     ("filter_key", FILTER_KEY),
     ("filter_value", FILTER_VALUE),

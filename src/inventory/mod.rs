@@ -21,7 +21,9 @@ use read::{Filter, FilterValues};
 use std::io::Read;
 use std::path::Path;
 
-pub use checks::{FINDING_STATUSES, MAX_KEY_LEN, STACK_PLACEHOLDER, is_valid_key};
+pub use checks::{
+    FINDING_SOURCES, FINDING_STATUSES, MAX_KEY_LEN, SEVERITIES, STACK_PLACEHOLDER, is_valid_key,
+};
 pub use fields::{FieldSpec, Kind, Section};
 pub use schema::json_schema;
 
@@ -190,13 +192,29 @@ section! {
     /// `findings`: which findings are forwarded to the hub and notified.
     #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct Findings at "findings", read as FindingsAsRead {
-        /// The finding statuses forwarded, each once (default: ACTIVE, ARCHIVED and
+        /// Where the findings come from, each once (default: external-access only).
+        sources: Vec<Spanned<String>> = DistinctTextList {
+            rule: checks::FINDING_SOURCE,
+            noun: "source",
+            when_empty: "is empty: no finding would reach anyone; list at least one of \"external-access\", \"unused-access\", \"internal-access\", \"guardduty\" or \"security-hub\", or leave it out",
+        },
+        /// The Access Analyzer finding statuses forwarded, each once (default: ACTIVE, ARCHIVED and
         /// RESOLVED; without ARCHIVED when the inventory has archive rules).
         statuses: Vec<Spanned<String>> = DistinctTextList {
             rule: checks::FINDING_STATUS,
             noun: "status",
             when_empty: "is empty: no finding would reach anyone; list at least one of \"ACTIVE\", \"ARCHIVED\" or \"RESOLVED\", or leave it out",
         },
+        /// The resource types of the Access Analyzer findings forwarded, each once (default:
+        /// every type).
+        resource_types: Vec<Spanned<String>> = DistinctTextList {
+            rule: checks::RESOURCE_TYPE,
+            noun: "resource type",
+            when_empty: "is empty: no Access Analyzer finding would reach anyone; list resource types such as \"AWS::S3::Bucket\", or leave it out for every type",
+        },
+        /// The lowest severity of the GuardDuty and Security Hub findings forwarded (default:
+        /// every finding).
+        min_severity: Option<Spanned<String>> = Text(checks::SEVERITY),
     }
 }
 

@@ -7,8 +7,8 @@ use super::fields::{Read, Table, Text, check_field, path_key, string};
 use super::rules::{Seen, SeenAccount, check_across_fields};
 use super::tree::{Node, Value};
 use super::{
-    ArchiveRule, Backend, Criterion, FieldSpec, Findings, Format, Hub, Inventory, Kind, Member,
-    Notify, SUPPORTED_VERSION, Section, Settings, Spanned,
+    ArchiveRule, Backend, Criterion, FieldSpec, Findings, FindingsAsRead, Format, Hub, Inventory,
+    Kind, Member, Notify, SUPPORTED_VERSION, Section, Settings, Spanned,
 };
 use crate::diagnostics::{Collector, Location, named};
 use std::collections::BTreeMap;
@@ -217,7 +217,49 @@ fn each_address_once(emails: &[Spanned<String>], d: &mut Collector) {
 
 fn findings(node: &Node, d: &mut Collector) -> Option<Findings> {
     let mut t = Table::open(node, "findings", d)?;
-    Findings::read(&mut t, d).complete()
+    let findings = Findings::read(&mut t, d);
+    filters_meet_their_sources(&findings, d);
+    findings.complete()
+}
+
+/// A filter written for sources that are not forwarded filters nothing: the user meant
+/// something else, so it is refused rather than ignored.
+fn filters_meet_their_sources(findings: &FindingsAsRead, d: &mut Collector) {
+    // Unreadable sources are reported already; leaving them out means external access.
+    let Some(sources) = &findings.sources else {
+        return;
+    };
+    let forwards = |wanted: &[&str]| {
+        if sources.is_empty() {
+            wanted.contains(&"external-access")
+        } else {
+            sources.iter().any(|s| wanted.contains(&s.value.as_str()))
+        }
+    };
+    const ACCESS_ANALYZER: [&str; 3] = ["external-access", "unused-access", "internal-access"];
+    for (field, list) in [
+        ("statuses", &findings.statuses),
+        ("resource_types", &findings.resource_types),
+    ] {
+        if let Some(first) = list.as_ref().and_then(|l| l.first())
+            && !forwards(&ACCESS_ANALYZER)
+        {
+            d.report(
+                &format!("findings.{field}"),
+                first.location,
+                "filters Access Analyzer findings, and findings.sources has none; add \"external-access\", \"unused-access\" or \"internal-access\" to sources, or leave it out".to_string(),
+            );
+        }
+    }
+    if let Some(Some(severity)) = &findings.min_severity
+        && !forwards(&["guardduty", "security-hub"])
+    {
+        d.report(
+            "findings.min_severity",
+            severity.location,
+            "filters GuardDuty and Security Hub findings, and findings.sources has neither; add \"guardduty\" or \"security-hub\" to sources, or leave it out".to_string(),
+        );
+    }
 }
 
 /// `[[archive]]` entries: each rule read on its own, names unique.

@@ -37,6 +37,8 @@ pub(super) struct Buses<'a> {
     pub account_id: &'a str,
     pub name_prefix: &'a str,
     pub use_default_bus: bool,
+    /// The finding sources: the hub has a finding rule per bus and source.
+    pub finding_sources: &'a [&'static str],
 }
 
 /// Why members cannot be given buses within the quota.
@@ -177,12 +179,23 @@ impl Buses<'_> {
                 self.partition, self.region, self.account_id
             )
         };
-        let mut rules = vec![rule("default", "local")];
+        let mut bus_keys = vec![("default", "local".to_string())];
         for bus in buses {
             match bus.number {
                 1 if self.use_default_bus => {}
-                1 => rules.push(rule(&bus.name, "intake")),
-                n => rules.push(rule(&bus.name, &format!("intake-{n}"))),
+                1 => bus_keys.push((&bus.name, "intake".to_string())),
+                n => bus_keys.push((&bus.name, format!("intake-{n}"))),
+            }
+        }
+        // modules/hub/main.tf, local.finding_rules: the bus's key for external access,
+        // "<key>-<source>" for the other sources.
+        let mut rules = Vec::with_capacity(bus_keys.len() * self.finding_sources.len());
+        for (bus, key) in &bus_keys {
+            for source in self.finding_sources {
+                rules.push(match *source {
+                    "external-access" => rule(bus, key),
+                    other => rule(bus, &format!("{key}-{other}")),
+                });
             }
         }
         format!(
@@ -235,6 +248,7 @@ mod tests {
         account_id: "111111111111",
         name_prefix: "fanin",
         use_default_bus: false,
+        finding_sources: &["external-access"],
     };
 
     fn ids(range: std::ops::Range<usize>) -> Vec<String> {
@@ -398,6 +412,31 @@ mod tests {
                 "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake/fanin-intake-findings",
                 "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake-2/fanin-intake-2-findings",
                 "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake-3/fanin-intake-3-findings",
+            ])
+        );
+    }
+
+    #[test]
+    fn the_dead_letter_policy_lists_a_rule_per_bus_and_source() {
+        let hub = Buses {
+            finding_sources: &["external-access", "guardduty"],
+            ..HUB
+        };
+        let buses = hub
+            .assign(&refs(&ids(0..400)), &EarlierBuses::new(), BUS_POLICY_QUOTA)
+            .unwrap();
+        let policy: serde_json::Value =
+            serde_json::from_str(&hub.dead_letter_policy(&buses)).unwrap();
+        let rules = &policy["Statement"][0]["Condition"]["ArnEquals"]["aws:SourceArn"];
+        assert_eq!(
+            rules,
+            &serde_json::json!([
+                "arn:aws:events:eu-west-1:111111111111:rule/fanin-local-findings",
+                "arn:aws:events:eu-west-1:111111111111:rule/fanin-local-guardduty-findings",
+                "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake/fanin-intake-findings",
+                "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake/fanin-intake-guardduty-findings",
+                "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake-2/fanin-intake-2-findings",
+                "arn:aws:events:eu-west-1:111111111111:rule/fanin-intake-2/fanin-intake-2-guardduty-findings",
             ])
         );
     }

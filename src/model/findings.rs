@@ -1,15 +1,22 @@
 //! Which findings travel, and which are archived where they are found: the inventory's
 //! `[findings]` and `[[archive]]`, decided once for every analyzer and rule of the tree.
 
-use crate::inventory::{self, FINDING_STATUSES, Inventory};
+use crate::inventory::{self, FINDING_SOURCES, FINDING_STATUSES, Inventory, SEVERITIES};
 
 /// What the tree forwards and archives.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Findings {
     /// The statuses the finding rules forward, in the order of `FINDING_STATUSES`; `None`
     /// when every status is (the rules' event pattern then has no `status` at all, as it
     /// had before the choice existed).
     pub statuses: Option<Vec<&'static str>>,
+    /// Where the findings come from, in the order of `FINDING_SOURCES`; never empty.
+    pub sources: Vec<&'static str>,
+    /// The resource types of the Access Analyzer findings forwarded, in inventory order;
+    /// `None` for every type.
+    pub resource_types: Option<Vec<String>>,
+    /// The lowest severity of GuardDuty and Security Hub findings forwarded; `None` for all.
+    pub min_severity: Option<&'static str>,
     /// The archive rules of every analyzer fanin creates, in inventory order.
     pub archive_rules: Vec<ArchiveRule>,
 }
@@ -33,6 +40,12 @@ pub struct Criterion {
 }
 
 impl Findings {
+    /// Whether the tree forwards only external access findings, as it did before there were
+    /// other sources (the modules' default).
+    pub fn external_access_only(&self) -> bool {
+        self.sources == ["external-access"]
+    }
+
     /// The statuses listed, or by default every status; without ARCHIVED by default when the
     /// inventory has archive rules: a finding an archive rule archives is one the user
     /// expects, and reaching nobody is what the rule is for.
@@ -49,8 +62,29 @@ impl Findings {
         } else {
             FINDING_STATUSES.to_vec()
         };
+        let chosen = &inv.findings.sources;
+        let sources = FINDING_SOURCES
+            .iter()
+            .copied()
+            .filter(|s| {
+                if chosen.is_empty() {
+                    *s == "external-access"
+                } else {
+                    chosen.iter().any(|c| c.value == *s)
+                }
+            })
+            .collect();
+        let resource_types = &inv.findings.resource_types;
         Findings {
             statuses: (statuses.len() < FINDING_STATUSES.len()).then_some(statuses),
+            sources,
+            resource_types: (!resource_types.is_empty())
+                .then(|| resource_types.iter().map(|t| t.value.clone()).collect()),
+            min_severity: inv
+                .findings
+                .min_severity
+                .as_ref()
+                .and_then(|m| SEVERITIES.iter().copied().find(|s| *s == m.value)),
             archive_rules: inv
                 .archive
                 .iter()

@@ -97,6 +97,10 @@ fn command(role: &DeployRole, deployment: &RoleDeployment) -> String {
     }
     parameters.push(format!("ManagesKeys={}", deployment.manages_keys));
     parameters.push(format!("CreatesAnalyzer={}", deployment.creates_analyzer));
+    // Printed only when needed, like ManagesArchiveRules.
+    if deployment.creates_unused_access_analyzer {
+        parameters.push("CreatesUnusedAccessAnalyzer=true".to_string());
+    }
     // Printed only when needed: a role deployed without it grants nothing on archive rules.
     if deployment.creates_analyzer && role.manages_archive_rules {
         parameters.push("ManagesArchiveRules=true".to_string());

@@ -188,24 +188,51 @@ fn modules_blocks<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item 
             .attr("region", str(&spoke.region))
             .attr("hub_bus_arn", hub_bus_arn(stack, &spoke.intake_bus))
             .attr("create_analyzer", Expr::Bool(spoke.create_analyzer));
-        findings_attrs(block, model, spoke.create_analyzer)
-            .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues))
-            .attr(
-                "dead_letter_queue_encryption",
-                str(model.dead_letter_queue_encryption.module_value()),
-            )
+        findings_attrs(
+            block,
+            model,
+            spoke.create_analyzer,
+            spoke.create_unused_access_analyzer,
+        )
+        .attr("dead_letter_queue", Expr::Bool(model.dead_letter_queues))
+        .attr(
+            "dead_letter_queue_encryption",
+            str(model.dead_letter_queue_encryption.module_value()),
+        )
     });
     locals.into_iter().chain(hub).chain(spokes)
 }
 
-/// A module's choice of findings: the statuses its rule forwards and, where it creates the
-/// analyzer, the archive rules; neither when the inventory makes none (the module's
+/// A module's choice of findings: the unused access analyzer where it creates it, the
+/// sources, statuses, resource types and severity its rules forward and, where it creates
+/// the analyzer, the archive rules; none of them when
+/// the inventory makes no choice (the module's
 /// defaults are the tree as it was before these choices existed).
-fn findings_attrs<'a>(block: Block<'a>, model: &'a Model, creates_analyzer: bool) -> Block<'a> {
+fn findings_attrs<'a>(
+    block: Block<'a>,
+    model: &'a Model,
+    creates_analyzer: bool,
+    creates_unused_access_analyzer: bool,
+) -> Block<'a> {
     let mut block = block;
-    if let Some(statuses) = &model.findings.statuses {
+    if creates_unused_access_analyzer {
+        block = block.attr("create_unused_access_analyzer", Expr::Bool(true));
+    }
+    let findings = &model.findings;
+    if !findings.external_access_only() {
+        let sources = findings.sources.iter().map(|s| str(*s)).collect();
+        block = block.attr("finding_sources", Expr::List(sources));
+    }
+    if let Some(statuses) = &findings.statuses {
         let statuses = statuses.iter().map(|s| str(*s)).collect();
         block = block.attr("finding_statuses", Expr::List(statuses));
+    }
+    if let Some(types) = &findings.resource_types {
+        let types = types.iter().map(str).collect();
+        block = block.attr("finding_resource_types", Expr::List(types));
+    }
+    if let Some(severity) = findings.min_severity {
+        block = block.attr("finding_min_severity", str(severity));
     }
     if creates_analyzer && !model.findings.archive_rules.is_empty() {
         block = block.attr("archive_rules", reference("local.archive_rules"));
@@ -275,8 +302,13 @@ fn hub_module<'a>(model: &'a Model, source: Expr<'a>) -> Block<'a> {
         .attr("region", str(&hub.region))
         .attr("use_default_bus", Expr::Bool(hub.use_default_bus))
         .attr("create_analyzer", Expr::Bool(hub.create_analyzer));
-    block = findings_attrs(block, model, hub.create_analyzer)
-        .attr("member_account_ids", ids(&first.members));
+    block = findings_attrs(
+        block,
+        model,
+        hub.create_analyzer,
+        hub.create_unused_access_analyzer,
+    )
+    .attr("member_account_ids", ids(&first.members));
     if !additional.is_empty() {
         block = block.attr(
             "additional_intake_buses",

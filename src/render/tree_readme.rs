@@ -346,9 +346,49 @@ fn findings_section(model: &Model) -> String {
         Some(statuses) => statuses.join(", "),
         None => "every status (ACTIVE, ARCHIVED, RESOLVED)".to_string(),
     };
-    let mut s = format!(
-        "\n## Findings\n\nForwarded: Access Analyzer findings (external access), not deleted, in {statuses}.\n"
-    );
+    let types = match &findings.resource_types {
+        Some(types) => format!(
+            ", of type {}",
+            types
+                .iter()
+                .map(|t| format!("`{t}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => String::new(),
+    };
+    let severity = match findings.min_severity {
+        Some(severity) => format!(", severity {severity} and up"),
+        None => String::new(),
+    };
+    let mut s = "\n## Findings\n\n".to_string();
+    if findings.external_access_only() {
+        let _ = writeln!(
+            s,
+            "Forwarded: Access Analyzer findings (external access), not deleted, in {statuses}{types}."
+        );
+    } else {
+        s.push_str("Forwarded:\n\n");
+        for source in &findings.sources {
+            let line = match *source {
+                "external-access" => format!(
+                    "Access Analyzer findings (external access), not deleted, in {statuses}{types}"
+                ),
+                "unused-access" => format!(
+                    "Access Analyzer unused access findings, not deleted, in {statuses}{types}"
+                ),
+                "internal-access" => format!(
+                    "Access Analyzer internal access findings, not deleted, in {statuses}{types}"
+                ),
+                "guardduty" => format!("GuardDuty findings{severity}"),
+                _ => format!(
+                    "Security Hub CSPM findings (\"Security Hub Findings - Imported\"){severity}"
+                ),
+            };
+            let _ = writeln!(s, "- {line}.");
+        }
+        s.push('\n');
+    }
     if !findings.archive_rules.is_empty() {
         let names: Vec<String> = findings
             .archive_rules

@@ -332,6 +332,9 @@ class Expected:
     text_messages: bool = False  # [notify] format = "text" (default "event")
     # [settings] bus_policy_quota: characters of one intake bus policy (EventBridge's default)
     bus_quota: int = 10240
+    # [findings] sources, in the documented order (default: external access only)
+    sources: list[str] = field(default_factory=lambda: ["external-access"])
+    min_severity: str | None = None  # [findings] min_severity
 
     @property
     def queues_use_keys(self) -> bool:
@@ -404,17 +407,42 @@ class Expected:
         return f"{self.prefix}-to-hub-{region}"
 
     # The hub's finding rules (documented names): "local" on the hub's default bus,
-    # "intake" on the intake bus, "intake-<number>" on each further intake bus.
-    # key -> (bus, rule name, rule ARN).
-    def hub_rules(self) -> dict[str, tuple[str, str, str]]:
-        base = f"arn:aws:events:{self.hub_region}:{self.hub_id}:rule"
-        local = f"{self.prefix}-local-findings"
-        rules = {"local": ("default", local, f"{base}/{local}")}
+    # "intake" on the intake bus, "intake-<number>" on each further intake bus, for external
+    # access findings; "<that key>-<source>" for each other source.
+    def hub_rule_sources(self) -> dict[str, tuple[str, str]]:
+        """key -> (bus, source)."""
+        buses = {"local": "default"}
         for number in self.buses:
-            key = "intake" if number == 1 else f"intake-{number}"
-            bus, rule = self.bus_name(number), f"{self.prefix}-{key}-findings"
-            rules[key] = (bus, rule, f"{base}/{bus}/{rule}")
+            buses["intake" if number == 1 else f"intake-{number}"] = self.bus_name(number)
+        return {
+            (key if source == "external-access" else f"{key}-{source}"): (bus, source)
+            for key, bus in buses.items() for source in self.sources
+        }
+
+    def hub_rules(self) -> dict[str, tuple[str, str, str]]:
+        """key -> (bus, rule name, rule ARN)."""
+        base = f"arn:aws:events:{self.hub_region}:{self.hub_id}:rule"
+        rules = {}
+        for key, (bus, _) in self.hub_rule_sources().items():
+            rule = f"{self.prefix}-{key}-findings"
+            rules[key] = (bus, rule, f"{base}/{rule}" if bus == "default" else f"{base}/{bus}/{rule}")
         return rules
+
+    def source_pattern(self, source: str) -> dict:
+        """A source's event pattern, as the README documents it."""
+        return source_pattern(source, self.min_severity)
+
+    @property
+    def spoke_pattern(self) -> dict:
+        """One source: its pattern; several: their sources and detail types (the hub
+        filters)."""
+        if len(self.sources) == 1:
+            return self.source_pattern(self.sources[0])
+        patterns = [self.source_pattern(s) for s in self.sources]
+        return {
+            "source": list(dict.fromkeys(p["source"][0] for p in patterns)),
+            "detail-type": [p["detail-type"][0] for p in patterns],
+        }
 
     @property
     def hub_rule_arns(self) -> list[str]:
@@ -465,6 +493,8 @@ def expected_from(text: str) -> Expected:
         findings_queue=inv["notify"].get("queue", False),
         text_messages=inv["notify"].get("format", "event") == "text",
         bus_quota=inv["settings"].get("bus_policy_quota", 10240),
+        sources=[s for s in SOURCES if s in inv.get("findings", {}).get("sources", ["external-access"])],
+        min_severity=inv.get("findings", {}).get("min_severity"),
     )
     e.keys[hub["account_id"]] = hub.get("name", "hub")
     e.spokes[hub["account_id"]] = list(hub.get("regions", []))
@@ -803,6 +833,144 @@ def finding_text(event: dict) -> str:
     )
 
 
+def source_events(account: str, region: str) -> list[tuple[str, dict, bool]]:
+    """(source, PutEvents entry, whether a minimum severity of HIGH lets it through) for
+    every finding source: events shaped as AWS documents them (the IAM user guide's
+    "Monitoring ... Access Analyzer with Amazon EventBridge" samples, GuardDuty's finding
+    format, Security Hub CSPM's "Security Hub Findings - Imported"), one that the hub's rule
+    for its source takes and one that it does not (a deleted finding, a severity below
+    HIGH), plus an Access Analyzer event that is no finding (an access preview)."""
+    def entry(source: str, detail: dict, resources: list[str]) -> dict:
+        event_source, detail_type = SOURCES[source]
+        return {"Source": event_source, "DetailType": detail_type, "Detail": json.dumps(detail),
+                "Resources": resources}
+
+    def access(source: str, deleted: bool) -> dict:
+        marker = str(uuid.uuid4())
+        analyzer = f"arn:aws:access-analyzer:{region}:{account}:analyzer/e2e"
+        if source == "unused-access":
+            detail = {"findingId": marker, "resource": f"arn:aws:iam::{account}:role/e2e-unused",
+                      "resourceType": "AWS::IAM::Role", "accountId": account, "status": "ACTIVE",
+                      "isDeleted": deleted, "findingType": "UnusedIAMRole"}
+        else:
+            detail = {"id": marker, "resource": f"arn:aws:s3:::e2e-internal-{marker[:8]}",
+                      "resourceType": "AWS::S3::Bucket", "accountId": account, "status": "ACTIVE",
+                      "isDeleted": deleted, "findingType": "InternalAccess",
+                      "principal": {"AWS": f"arn:aws:iam::{account}:role/e2e-reader"},
+                      "action": ["s3:GetObject"]}
+        return entry(source, detail, [analyzer])
+
+    def guardduty(severity: int) -> dict:
+        marker = uuid.uuid4().hex
+        return entry("guardduty", {
+            "schemaVersion": "2.0", "accountId": account, "region": region, "partition": "aws",
+            "id": marker, "arn": f"arn:aws:guardduty:{region}:{account}:detector/e2e/finding/{marker}",
+            "type": "Recon:EC2/PortProbeUnprotectedPort", "severity": severity,
+            "title": "Unprotected port on EC2 instance i-0123456789abcdef0 is being probed.",
+            "resource": {"resourceType": "Instance"},
+        }, [])
+
+    def security_hub(label: str) -> dict:
+        marker = str(uuid.uuid4())
+        arn = (f"arn:aws:securityhub:{region}:{account}:subscription/aws-foundational-security-best-practices"
+               f"/v/1.0.0/S3.8/finding/{marker}")
+        return entry("security-hub", {"findings": [{
+            "SchemaVersion": "2018-10-08", "Id": arn, "AwsAccountId": account,
+            "Title": "S3 general purpose buckets should block public access",
+            "Severity": {"Label": label}, "RecordState": "ACTIVE",
+            "Resources": [{"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::e2e-public"}],
+        }]}, [arn])
+
+    preview = {"Source": "aws.access-analyzer", "DetailType": "Access Preview State Change",
+               "Detail": json.dumps({"accessPreviewId": str(uuid.uuid4()), "status": "COMPLETED"}),
+               "Resources": []}
+    _, external = finding(account, deleted=False)
+    _, external_deleted = finding(account, deleted=True)
+    return [
+        ("external-access", external, True), ("external-access", external_deleted, False),
+        ("unused-access", access("unused-access", False), True),
+        ("unused-access", access("unused-access", True), False),
+        ("internal-access", access("internal-access", False), True),
+        ("internal-access", access("internal-access", True), False),
+        ("guardduty", guardduty(8), True), ("guardduty", guardduty(5), False),
+        ("security-hub", security_hub("CRITICAL"), True), ("security-hub", security_hub("MEDIUM"), False),
+        ("external-access", preview, False),
+    ]
+
+
+# The hub module's text for each other source (topic_message = "text").
+SOURCE_TEXTS = {
+    "unused-access": (
+        "IAM Access Analyzer unused access finding in account {accountId}, {region}: {findingType} on "
+        "{resourceType} {resource}. Status {status}, finding {findingId}: see Access analyzer in the IAM "
+        "console of that account and region (https://console.aws.amazon.com/iam/)."
+    ),
+    "internal-access": (
+        "IAM Access Analyzer internal access finding in account {accountId}, {region}: {resourceType} "
+        "{resource} can be reached by {principal} with {action}. Status {status}, finding {id}: see "
+        "Access analyzer in the IAM console of that account and region (https://console.aws.amazon.com/iam/)."
+    ),
+    "guardduty": (
+        "GuardDuty finding in account {accountId}, {region}: {title} ({type}, severity {severity}). "
+        "Finding {id}: see GuardDuty in the console of that account and region."
+    ),
+    "security-hub": (
+        "Security Hub finding in account {account}, {region}: {resources}. See Security Hub in the "
+        "console of that account and region."
+    ),
+}
+
+
+def source_text(source: str, event: dict) -> str:
+    """The line the hub's rule for `source` makes of `event` (JSON for non-text values)."""
+    if source == "external-access":
+        return finding_text(event)
+    def shown(v) -> str:
+        return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+    values = {k: shown(v) for k, v in event["detail"].items()}
+    values |= {"account": event["account"], "region": event["region"], "resources": shown(event["resources"])}
+    return SOURCE_TEXTS[source].format(**values)
+
+
+def assert_every_source_arrives(aws: "Aws", e: "Expected", account: str, region: str) -> None:
+    """Puts source_events() on `account`'s default bus in `region` and asserts that exactly
+    those the hub's rules take reach the findings queue as sent, once each, and the topic as
+    their source's line."""
+    assert e.findings_queue and e.text_messages and e.min_severity == "HIGH", "the scenario's choices"
+    assert e.sources == list(SOURCES), "every source is chosen"
+    sqs = aws.client(e.hub_id, "sqs", e.hub_region)
+    queue = sqs.get_queue_url(QueueName=TEST_QUEUE)["QueueUrl"]
+    findings_queue = sqs.get_queue_url(QueueName=e.hub_queue)["QueueUrl"]
+    wanted_events, wanted_texts = [], []
+    for source, entry, passes in source_events(account, region):
+        r = aws.client(account, "events", region).put_events(Entries=[entry])
+        assert r["FailedEntryCount"] == 0, r
+        if passes:
+            event = {"account": account, "region": region, "source": entry["Source"],
+                     "detail-type": entry["DetailType"], "resources": entry["Resources"],
+                     "detail": json.loads(entry["Detail"])}
+            wanted_events.append(event)
+            wanted_texts.append(source_text(source, event))
+
+    def collect(url: str, count: int) -> list[dict]:
+        messages: list[dict] = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(messages) < count:
+            messages += poll_queue(sqs, url, 1)
+        return messages + poll_queue(sqs, url, 3)  # room for a late duplicate or a leak
+
+    def key(event: dict) -> tuple:
+        return (event["source"], event["detail-type"], json.dumps(event["detail"], sort_keys=True))
+
+    queued = collect(findings_queue, len(wanted_events))
+    assert sorted(map(key, queued)) == sorted(map(key, wanted_events)), (
+        f"the findings queue got\n{sorted(map(key, queued))}\ninstead of\n{sorted(map(key, wanted_events))}")
+    for event in queued:
+        assert (event["account"], event["region"]) == (account, region), event
+    texts = [m["Message"] for m in collect(queue, len(wanted_texts))]
+    assert sorted(texts) == sorted(wanted_texts), f"the topic got\n{sorted(texts)}\ninstead of\n{sorted(wanted_texts)}"
+
+
 def every_sender(e: "Expected") -> list[tuple[str, str]]:
     """Every (account, region) whose findings must reach the hub: each spoke (members and the
     hub's extra regions) and the hub's home region (its local rule)."""
@@ -893,11 +1061,29 @@ def assert_arrived_once(arrived: dict[str, list[dict]], wanted: dict[str, tuple[
 
 
 # --------------------------------------------------------------------------- expectations
-FINDING_PATTERN = {
-    "source": ["aws.access-analyzer"],
-    "detail-type": ["Access Analyzer Finding"],
-    "detail": {"isDeleted": [False]},
+# The finding sources in the documented order, and each one's (source, detail-type).
+SOURCES = {
+    "external-access": ("aws.access-analyzer", "Access Analyzer Finding"),
+    "unused-access": ("aws.access-analyzer", "Unused Access Finding for IAM entities"),
+    "internal-access": ("aws.access-analyzer", "Internal Access Finding"),
+    "guardduty": ("aws.guardduty", "GuardDuty Finding"),
+    "security-hub": ("aws.securityhub", "Security Hub Findings - Imported"),
 }
+SEVERITIES = ["LOW", "MEDIUM", "HIGH", "CRITICAL"]
+GUARDDUTY_FLOOR = {"LOW": 1, "MEDIUM": 4, "HIGH": 7, "CRITICAL": 9}
+def source_pattern(source: str, min_severity: str | None) -> dict:
+    """The README's pattern of a source (no statuses or resource types: the scenarios use
+    none)."""
+    event_source, detail_type = SOURCES[source]
+    pattern: dict = {"source": [event_source], "detail-type": [detail_type]}
+    if event_source == "aws.access-analyzer":
+        pattern["detail"] = {"isDeleted": [False]}
+    elif min_severity and source == "guardduty":
+        pattern["detail"] = {"severity": [{"numeric": [">=", GUARDDUTY_FLOOR[min_severity]]}]}
+    elif min_severity:
+        labels = SEVERITIES[SEVERITIES.index(min_severity):]
+        pattern["detail"] = {"findings": {"Severity": {"Label": labels}}}
+    return pattern
 # Every target's retry policy: EventBridge's defaults, written out by the modules.
 RETRY_POLICY = {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
 DLQ_RETENTION = 1209600  # 14 days, the longest SQS allows
@@ -1155,10 +1341,11 @@ def expected_snapshot(
         if members:
             hub["bus_policies"][(e.hub_region, e.bus_name(number))] = canonical_policy(
                 bus_policy(e.bus_arn(number), members))
-    for bus, rule, arn in e.hub_rules().values():
+    sources = e.hub_rule_sources()
+    for key, (bus, rule, arn) in e.hub_rules().items():
         hub["rules"][(e.hub_region, bus, rule)] = {
             "arn": arn,
-            "pattern": FINDING_PATTERN,
+            "pattern": e.source_pattern(sources[key][1]),
             "state": "ENABLED",
             # By id: the findings queue's target (with [notify] queue), then the topic's.
             "targets": [{"id": "findings-queue", "arn": e.hub_queue_arn, "role": None, "retry": RETRY_POLICY,
@@ -1209,7 +1396,7 @@ def expected_snapshot(
             bus_arn = e.bus_arn(e.bus_of(account))
             a["rules"][(region, "default", e.spoke_rule)] = {
                 "arn": rule_arn,
-                "pattern": FINDING_PATTERN,
+                "pattern": e.spoke_pattern,
                 "state": "ENABLED",
                 "targets": [
                     {"id": "hub-intake-bus", "arn": bus_arn, "role": f"arn:aws:iam::{account}:role/{role}",

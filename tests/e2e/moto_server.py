@@ -55,6 +55,13 @@ Two more places where moto 5.2.5 departs from what AWS documents, and the upgrad
    `Policy` (moto sets it to the absent value); on AWS the call changes only the attributes it
    names (SQS API reference, SetQueueAttributes). The extension keeps the policy when the call
    does not name it.
+6. Event patterns do not reach into arrays of objects in moto: its flattening stops at a list,
+   so a pattern on `detail.findings.Severity.Label` never matches a Security Hub event, whose
+   finding is the one element of `detail.findings`. On AWS a pattern field matches when any
+   element's value does (EventBridge user guide, "Event pattern syntax": "matching on values in
+   arrays"; Security Hub user guide, "Configuring an EventBridge rule for Security Hub CSPM
+   findings" filters on findings.Severity.Label). The extension flattens the objects of a list
+   into a list of their values per path.
 
 And one RECORDING, which changes nothing moto does:
 
@@ -205,6 +212,26 @@ def _forward_to_bus(arn, event: dict) -> None:  # noqa: ANN001
             rule.send_to_targets(copy.deepcopy(event))
 
 
+def _flatten_dict(node, prefix: str = "", result: dict | None = None) -> dict:  # noqa: ANN001
+    """(6.) moto's EventPattern._flatten_dict, with the objects of a list flattened too: each
+    of their paths gets the list of the elements' values."""
+    if result is None:
+        result = {}
+    if isinstance(node, dict):
+        for k, v in node.items():
+            key = f"{prefix}.{k}" if prefix else k
+            if isinstance(v, dict) and v:
+                _flatten_dict(v, key, result)
+            elif isinstance(v, list) and any(isinstance(x, dict) for x in v):
+                for element in v:
+                    for path, value in _flatten_dict(element, key, {}).items() if isinstance(element, dict) else ():
+                        values = result.setdefault(path, [])
+                        values.extend(value if isinstance(value, list) else [value])
+            else:
+                result[key] = v
+    return result
+
+
 def _replace_bus_policy(self, policy: dict) -> None:  # noqa: ANN001
     """(4.) EventBus.add_policy as AWS does it: the policy given is the bus's whole policy."""
     self.remove_statements()
@@ -245,6 +272,7 @@ def install() -> None:
         )
     events_models.Rule.send_to_targets = _send_to_targets
     events_models.EventBus.add_policy = _replace_bus_policy
+    events_models.EventPattern._flatten_dict = staticmethod(_flatten_dict)
     sqs_models.Queue._set_attributes = _set_queue_attributes
     BaseResponse.call_action = _record_call
 # ============================ end of the test-only extension ============================

@@ -4,7 +4,9 @@ the other encryption choices than the lifecycle's (dead-letter queues with custo
 keys, `sse-kms`, and an unencrypted topic, so that every statement a key policy can hold is
 applied and linted in one scenario or the other), the hub's findings queue (`[notify]
 queue`, with the hub's key), which gets every finding as EventBridge sent it, and a line of
-text per finding on the topic (`[notify] format = "text"`), asserted word for word.
+text per finding on the topic (`[notify] format = "text"`), asserted word for word, and every
+finding source (`[findings] sources`, with `min_severity = "HIGH"`): an event of each source
+passes its hub rule and one does not, from members on both buses and from the hub itself.
 Applied, every account holds exactly what the inventory says (each bus's policy lists its own
 members, each spoke targets its bus), findings from members on both buses reach the hub's
 topic, a new member joins the bus with room and changes nothing but its own spokes and that
@@ -37,7 +39,9 @@ def two_bus_inventory_text() -> str:
     e = h.expected_from(text)
     quota = len(json.dumps(h.bus_policy(e.bus_arn(2), [PROD, STAGING]), separators=(",", ":"), sort_keys=True))
     text = text.replace("[settings]\n", f'[settings]\nbus_policy_quota = {quota}\ndead_letter_queue_encryption = "sse-kms"\n', 1)
-    return h.checked(text.replace("[notify]\n", "[notify]\nencrypt_topic = false\nqueue = true\nformat = \"text\"\n", 1))
+    text = text.replace("[notify]\n", "[notify]\nencrypt_topic = false\nqueue = true\nformat = \"text\"\n", 1)
+    sources = ", ".join(f'"{source}"' for source in h.SOURCES)
+    return h.checked(text.replace("[tags]\n", f'[findings]\nsources = [{sources}]\nmin_severity = "HIGH"\n\n[tags]\n', 1))
 
 
 def assert_landed(w, why: str) -> None:
@@ -93,6 +97,16 @@ def test_02_findings_from_members_on_both_buses_reach_the_topic_and_the_queue(wo
     senders = h.every_sender(w.expected)
     assert {w.expected.bus_of(a) for a, _ in senders if a != HUB} == {1, 2}, senders
     h.assert_findings_arrive(w.aws, w.expected, senders, deleted_from=(SANDBOX, w.expected.hub_region))
+
+
+def test_02b_every_source_reaches_the_queue_and_the_topic_past_its_filter(world):
+    """One event of each source, and one each that its filter stops, from a member on each
+    bus and from the hub's own default bus."""
+    w = world
+    senders = [(PROD, w.expected.hub_region), (SANDBOX, "us-east-1"), (HUB, w.expected.hub_region)]
+    assert {w.expected.bus_of(a) for a, _ in senders if a != HUB} == {1, 2}, senders
+    for account, region in senders:
+        h.assert_every_source_arrives(w.aws, w.expected, account, region)
 
 
 def test_03_a_new_member_joins_the_bus_with_room_and_changes_nothing_else(world):

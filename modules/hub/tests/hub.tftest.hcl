@@ -93,7 +93,7 @@ run "dedicated_intake_bus_by_default" {
 
 
   assert {
-    condition = jsondecode(local.finding_event_pattern) == {
+    condition = jsondecode(aws_cloudwatch_event_rule.finding["local"].event_pattern) == {
       "source"      = ["aws.access-analyzer"]
       "detail-type" = ["Access Analyzer Finding"]
       "detail"      = { "isDeleted" = [false] }
@@ -102,7 +102,7 @@ run "dedicated_intake_bus_by_default" {
   }
 
   assert {
-    condition     = alltrue([for rule in aws_cloudwatch_event_rule.finding : rule.event_pattern == local.finding_event_pattern])
+    condition     = keys(aws_cloudwatch_event_rule.finding) == ["intake", "local"] && aws_cloudwatch_event_rule.finding["intake"].event_pattern == aws_cloudwatch_event_rule.finding["local"].event_pattern
     error_message = "Every finding rule must use the finding event pattern."
   }
 
@@ -769,7 +769,7 @@ run "archives_expected_findings_and_forwards_the_statuses_asked_for" {
   }
 
   assert {
-    condition = jsondecode(local.finding_event_pattern) == {
+    condition = jsondecode(aws_cloudwatch_event_rule.finding["local"].event_pattern) == {
       "source"      = ["aws.access-analyzer"]
       "detail-type" = ["Access Analyzer Finding"]
       "detail"      = { "isDeleted" = [false], "status" = ["ACTIVE", "RESOLVED"] }
@@ -816,4 +816,83 @@ run "refuses_an_unknown_status" {
   }
 
   expect_failures = [var.finding_statuses]
+}
+
+run "a_rule_per_bus_and_source_each_with_its_filter_and_text" {
+  command = apply
+
+  variables {
+    finding_sources               = ["external-access", "unused-access", "guardduty", "security-hub"]
+    finding_min_severity          = "CRITICAL"
+    finding_statuses              = ["ACTIVE"]
+    additional_intake_buses       = { "2" = ["444444444444"] }
+    topic_message                 = "text"
+    findings_queue                = true
+    create_unused_access_analyzer = true
+  }
+
+  assert {
+    condition     = aws_accessanalyzer_analyzer.unused_access[0].analyzer_name == "fanin-unused-access" && aws_accessanalyzer_analyzer.unused_access[0].type == "ACCOUNT_UNUSED_ACCESS"
+    error_message = "The hub must create its unused access analyzer when asked."
+  }
+
+  assert {
+    condition = toset(keys(aws_cloudwatch_event_rule.finding)) == toset([
+      "local", "local-unused-access", "local-guardduty", "local-security-hub",
+      "intake", "intake-unused-access", "intake-guardduty", "intake-security-hub",
+      "intake-2", "intake-2-unused-access", "intake-2-guardduty", "intake-2-security-hub",
+    ])
+    error_message = "Every bus needs a rule per source; external access keeps the bus's key."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_rule.finding["intake-2-guardduty"].event_bus_name == "fanin-intake-2"
+      && aws_cloudwatch_event_rule.finding["intake-2-guardduty"].name == "fanin-intake-2-guardduty-findings"
+      && jsondecode(aws_cloudwatch_event_rule.finding["intake-2-guardduty"].event_pattern) == {
+        "source"      = ["aws.guardduty"]
+        "detail-type" = ["GuardDuty Finding"]
+        "detail"      = { "severity" = [{ "numeric" = [">=", 9] }] }
+      }
+    )
+    error_message = "The GuardDuty rule of bus 2 must be on bus 2 and forward CRITICAL findings only."
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.finding["local-unused-access"].event_pattern) == {
+      "source"      = ["aws.access-analyzer"]
+      "detail-type" = ["Unused Access Finding for IAM entities"]
+      "detail"      = { "isDeleted" = [false], "status" = ["ACTIVE"] }
+    }
+    error_message = "Unused access findings must be filtered by status like external access ones."
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.finding["local-security-hub"].event_pattern) == {
+      "source"      = ["aws.securityhub"]
+      "detail-type" = ["Security Hub Findings - Imported"]
+      "detail"      = { "findings" = { "Severity" = { "Label" = ["CRITICAL"] } } }
+    }
+    error_message = "The Security Hub rule must forward CRITICAL findings only."
+  }
+
+  assert {
+    condition = (
+      startswith(aws_cloudwatch_event_target.findings_topic["intake-guardduty"].input_transformer[0].input_template, "GuardDuty finding in account <account>, <region>: <title> (<type>, severity <severity>).")
+      && aws_cloudwatch_event_target.findings_topic["intake-guardduty"].input_transformer[0].input_paths["id"] == "$.detail.id"
+      && aws_cloudwatch_event_target.findings_topic["local-unused-access"].input_transformer[0].input_paths["id"] == "$.detail.findingId"
+      && startswith(aws_cloudwatch_event_target.findings_topic["intake"].input_transformer[0].input_template, "IAM Access Analyzer finding in account")
+    )
+    error_message = "Each source's topic target must send that source's line."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_target.findings_queue) == 12 && length(jsondecode(aws_sqs_queue_policy.findings[0].policy).Statement[0].Condition.ArnEquals["aws:SourceArn"]) == 12
+    error_message = "The findings queue must take every rule's findings, and only theirs."
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_sqs_queue_policy.dead_letter[0].policy).Statement[0].Condition.ArnEquals["aws:SourceArn"]) == 12
+    error_message = "The dead-letter queue must take every rule's failures."
+  }
 }

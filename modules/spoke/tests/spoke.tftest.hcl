@@ -52,6 +52,11 @@ run "forwards_findings_to_hub" {
   command = apply
 
   assert {
+    condition     = length(aws_accessanalyzer_analyzer.unused_access) == 0
+    error_message = "The paid unused access analyzer must not be created unless asked for."
+  }
+
+  assert {
     condition = jsondecode(aws_cloudwatch_event_rule.finding.event_pattern) == {
       "source"      = ["aws.access-analyzer"]
       "detail-type" = ["Access Analyzer Finding"]
@@ -375,4 +380,105 @@ run "refuses_an_unknown_status" {
   }
 
   expect_failures = [var.finding_statuses]
+}
+
+run "forwards_every_source_chosen" {
+  command = apply
+
+  variables {
+    finding_sources        = ["external-access", "internal-access", "guardduty", "security-hub"]
+    finding_min_severity   = "HIGH"
+    finding_resource_types = ["AWS::S3::Bucket"]
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.finding.event_pattern) == {
+      "source"      = ["aws.access-analyzer", "aws.guardduty", "aws.securityhub"]
+      "detail-type" = ["Access Analyzer Finding", "Internal Access Finding", "GuardDuty Finding", "Security Hub Findings - Imported"]
+    }
+    error_message = "With several sources the spoke must forward every event of their sources and detail types (the hub filters)."
+  }
+
+  assert {
+    condition = jsondecode(jsonencode(local.finding_event_patterns["guardduty"])) == {
+      "source"      = ["aws.guardduty"]
+      "detail-type" = ["GuardDuty Finding"]
+      "detail"      = { "severity" = [{ "numeric" = [">=", 7] }] }
+    }
+    error_message = "HIGH must be GuardDuty severity 7 and up, as a number."
+  }
+
+  assert {
+    condition = jsondecode(jsonencode(local.finding_event_patterns["security-hub"])) == {
+      "source"      = ["aws.securityhub"]
+      "detail-type" = ["Security Hub Findings - Imported"]
+      "detail"      = { "findings" = { "Severity" = { "Label" = ["HIGH", "CRITICAL"] } } }
+    }
+    error_message = "HIGH must be the Security Hub labels HIGH and CRITICAL."
+  }
+
+  assert {
+    condition = jsondecode(jsonencode(local.finding_event_patterns["internal-access"])) == {
+      "source"      = ["aws.access-analyzer"]
+      "detail-type" = ["Internal Access Finding"]
+      "detail"      = { "isDeleted" = [false], "resourceType" = ["AWS::S3::Bucket"] }
+    }
+    error_message = "Access Analyzer sources must take the resource types asked for."
+  }
+}
+
+run "one_other_source_keeps_its_filters_in_the_spoke" {
+  command = apply
+
+  variables {
+    finding_sources      = ["guardduty"]
+    finding_min_severity = "MEDIUM"
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.finding.event_pattern) == {
+      "source"      = ["aws.guardduty"]
+      "detail-type" = ["GuardDuty Finding"]
+      "detail"      = { "severity" = [{ "numeric" = [">=", 4] }] }
+    }
+    error_message = "A single source must be forwarded with its own filters."
+  }
+}
+
+run "refuses_an_unknown_source" {
+  command = plan
+
+  variables {
+    finding_sources = ["macie"]
+  }
+
+  expect_failures = [var.finding_sources]
+}
+
+run "refuses_an_unknown_severity" {
+  command = plan
+
+  variables {
+    finding_min_severity = "SEVERE"
+  }
+
+  expect_failures = [var.finding_min_severity]
+}
+
+run "creates_the_unused_access_analyzer_when_asked" {
+  command = apply
+
+  variables {
+    finding_sources               = ["external-access", "unused-access"]
+    create_unused_access_analyzer = true
+  }
+
+  assert {
+    condition = (
+      aws_accessanalyzer_analyzer.unused_access[0].analyzer_name == "fanin-unused-access"
+      && aws_accessanalyzer_analyzer.unused_access[0].type == "ACCOUNT_UNUSED_ACCESS"
+      && aws_accessanalyzer_analyzer.unused_access[0].configuration[0].unused_access[0].unused_access_age == 90
+    )
+    error_message = "The unused access analyzer must be <prefix>-unused-access, of type ACCOUNT_UNUSED_ACCESS, 90 days."
+  }
 }

@@ -47,6 +47,13 @@ variable "create_analyzer" {
   nullable    = false
 }
 
+variable "create_unused_access_analyzer" {
+  description = "Create an IAM Access Analyzer unused access analyzer \"<name_prefix>-unused-access\" (type ACCOUNT_UNUSED_ACCESS, 90 days of tracking) in this account and region, for finding_sources \"unused-access\". One per account is enough: it analyzes the account's IAM roles and users, which are global. Paid: AWS charges per IAM role and user analyzed per month (IAM Access Analyzer pricing)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "dead_letter_queue" {
   description = "Keep findings that EventBridge could not deliver to the hub (after a day of retries) in an encrypted SQS queue \"<name_prefix>-to-hub-dlq\" in this account, instead of dropping them. An empty queue costs nothing."
   type        = bool
@@ -67,7 +74,7 @@ variable "dead_letter_queue_encryption" {
 }
 
 variable "finding_statuses" {
-  description = "The finding statuses the finding rules forward: some of \"ACTIVE\", \"ARCHIVED\" and \"RESOLVED\", or null (the default) for every status."
+  description = "The statuses of the Access Analyzer findings the finding rules forward (external, unused and internal access): some of \"ACTIVE\", \"ARCHIVED\" and \"RESOLVED\", or null (the default) for every status."
   type        = list(string)
   default     = null
 
@@ -77,6 +84,47 @@ variable "finding_statuses" {
       && alltrue([for s in var.finding_statuses : contains(["ACTIVE", "ARCHIVED", "RESOLVED"], s)])
     )
     error_message = "The finding_statuses must be null or a non-empty list of \"ACTIVE\", \"ARCHIVED\" and \"RESOLVED\"."
+  }
+}
+
+variable "finding_sources" {
+  description = "Where the findings the rules forward come from, each once: \"external-access\" (IAM Access Analyzer external access findings, the default), \"unused-access\" (Access Analyzer's unused access findings: see create_unused_access_analyzer), \"internal-access\" (Access Analyzer's internal access findings, from an internal access analyzer of the account's own: it needs the resources to analyze, and this module does not create one), \"guardduty\" (GuardDuty findings) and \"security-hub\" (Security Hub CSPM findings, \"Security Hub Findings - Imported\")."
+  type        = list(string)
+  default     = ["external-access"]
+  nullable    = false
+
+  validation {
+    condition = (
+      length(var.finding_sources) > 0
+      && length(distinct(var.finding_sources)) == length(var.finding_sources)
+      && alltrue([for s in var.finding_sources : contains(["external-access", "unused-access", "internal-access", "guardduty", "security-hub"], s)])
+    )
+    error_message = "The finding_sources must be a non-empty list of distinct \"external-access\", \"unused-access\", \"internal-access\", \"guardduty\" and \"security-hub\"."
+  }
+}
+
+variable "finding_resource_types" {
+  description = "The resource types of the Access Analyzer findings the rules forward (external, unused and internal access), such as \"AWS::S3::Bucket\", or null (the default) for every type. GuardDuty and Security Hub findings are not filtered by it."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition = var.finding_resource_types == null ? true : (
+      length(var.finding_resource_types) > 0
+      && alltrue([for t in var.finding_resource_types : can(regex("^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$", t))])
+    )
+    error_message = "The finding_resource_types must be null or a non-empty list of resource types such as \"AWS::S3::Bucket\"."
+  }
+}
+
+variable "finding_min_severity" {
+  description = "The lowest severity of the GuardDuty and Security Hub findings the rules forward: \"LOW\", \"MEDIUM\", \"HIGH\" or \"CRITICAL\", or null (the default) for every finding. Access Analyzer findings have no severity and are not filtered by it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.finding_min_severity == null ? true : contains(["LOW", "MEDIUM", "HIGH", "CRITICAL"], var.finding_min_severity)
+    error_message = "The finding_min_severity must be null, \"LOW\", \"MEDIUM\", \"HIGH\" or \"CRITICAL\"."
   }
 }
 

@@ -19,12 +19,20 @@ module "hub" {
     aws = aws.eu_west_1
   }
 
-  name_prefix                  = "fanin"
-  account_id                   = "111111111111"
-  region                       = "eu-west-1"
-  use_default_bus              = false
-  create_analyzer              = true
+  name_prefix                   = "fanin"
+  account_id                    = "111111111111"
+  region                        = "eu-west-1"
+  use_default_bus               = false
+  create_analyzer               = true
+  create_unused_access_analyzer = true
+  finding_sources = [
+    "external-access",
+    "unused-access",
+    "guardduty",
+    "security-hub",
+  ]
   finding_statuses             = ["ACTIVE", "RESOLVED"]
+  finding_min_severity         = "HIGH"
   archive_rules                = local.archive_rules
   member_account_ids           = ["222222222222", "333333333333", "444444444444"]
   topic_name                   = "fanin-findings"
@@ -41,12 +49,19 @@ module "spoke_us_east_1" {
     aws = aws.us_east_1
   }
 
-  name_prefix                  = "fanin"
-  account_id                   = "111111111111"
-  region                       = "us-east-1"
-  hub_bus_arn                  = module.hub.intake_bus_arn
-  create_analyzer              = true
+  name_prefix     = "fanin"
+  account_id      = "111111111111"
+  region          = "us-east-1"
+  hub_bus_arn     = module.hub.intake_bus_arn
+  create_analyzer = true
+  finding_sources = [
+    "external-access",
+    "unused-access",
+    "guardduty",
+    "security-hub",
+  ]
   finding_statuses             = ["ACTIVE", "RESOLVED"]
+  finding_min_severity         = "HIGH"
   archive_rules                = local.archive_rules
   dead_letter_queue            = true
   dead_letter_queue_encryption = "sse-sqs"

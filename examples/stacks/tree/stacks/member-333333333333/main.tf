@@ -19,12 +19,20 @@ module "spoke_eu_west_1" {
     aws = aws.eu_west_1
   }
 
-  name_prefix                  = "fanin"
-  account_id                   = "333333333333"
-  region                       = "eu-west-1"
-  hub_bus_arn                  = "arn:aws:events:eu-west-1:111111111111:event-bus/fanin-intake"
-  create_analyzer              = true
+  name_prefix                   = "fanin"
+  account_id                    = "333333333333"
+  region                        = "eu-west-1"
+  hub_bus_arn                   = "arn:aws:events:eu-west-1:111111111111:event-bus/fanin-intake"
+  create_analyzer               = true
+  create_unused_access_analyzer = true
+  finding_sources = [
+    "external-access",
+    "unused-access",
+    "guardduty",
+    "security-hub",
+  ]
   finding_statuses             = ["ACTIVE", "RESOLVED"]
+  finding_min_severity         = "HIGH"
   archive_rules                = local.archive_rules
   dead_letter_queue            = true
   dead_letter_queue_encryption = "sse-sqs"
