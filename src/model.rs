@@ -508,7 +508,7 @@ pub fn build_after(
         account_id: &inv.hub.account_id.value,
         name_prefix: &settings.name_prefix,
         use_default_bus,
-        finding_sources: &findings.sources,
+        rule_suffixes: &findings.rule_suffixes(),
     };
     let (intake_buses, bus_policy_quota) =
         intake_buses(&hub_buses, inv, &queues, &mut accounts, earlier, &mut d);

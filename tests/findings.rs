@@ -311,3 +311,29 @@ fn the_unused_access_analyzer_is_made_once_per_account_where_fanin_makes_analyze
         tree.tree_readme
     );
 }
+
+#[test]
+fn custom_patterns_go_to_every_module_as_written_and_stay_strings() {
+    // JSON as written (EventBridge compares numbers by their text), `${` included: the
+    // pattern is a string in HCL, never code.
+    let pattern = r#"{"source": ["acme.app"], "detail": {"note": ["${path.cwd}"], "level": [{"numeric": [">=", 3.0e0]}]}}"#;
+    let tree = generate(&format!(
+        "{BASE}\n[findings.custom_patterns]\nacme = '{pattern}'\nmacie = '{{\"source\": [\"aws.macie\"]}}'\n"
+    ));
+    let written = r#"acme  = "{\"source\": [\"acme.app\"], \"detail\": {\"note\": [\"$${path.cwd}\"], \"level\": [{\"numeric\": [\">=\", 3.0e0]}]}}""#;
+    for (name, body) in modules(&tree.main) {
+        assert!(body.contains("custom_event_patterns = {"), "{name}: {body}");
+        assert!(body.contains(written), "{name}: {body}");
+        assert!(
+            body.contains(r#"macie = "{\"source\": [\"aws.macie\"]}""#),
+            "{name}: {body}"
+        );
+    }
+    assert!(
+        tree.tree_readme.contains(
+            "- Access Analyzer findings (external access), not deleted, in every status (ACTIVE, ARCHIVED, RESOLVED).\n- Events matching the custom pattern `acme` (`[findings.custom_patterns]`).\n- Events matching the custom pattern `macie`"
+        ),
+        "{}",
+        tree.tree_readme
+    );
+}

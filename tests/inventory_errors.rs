@@ -80,6 +80,10 @@ const BEYOND_THE_SCHEMA: &[&str] = &[
     "duplicate key",
     // A [findings] filter needs a source it filters.
     "and findings.sources has",
+    // What a custom pattern's JSON text holds (the schema sees a string that starts with {).
+    "is not JSON (",
+    "has no \"source\" list of texts",
+    "has a \"detail-type\" that is not a list of texts",
 ];
 
 /// `fanin schema` refuses every refused inventory here too, unless each of its problems is
@@ -2233,6 +2237,59 @@ fn bad_findings_and_archive_rules_are_refused_with_what_is_allowed() {
             format!("{HUB}{PROD}\n[findings]\nresource_types = [\"S3::Bucket\"]\n"),
             "findings.resource_types[0]",
             "is not a resource type; allowed: AWS::<service>::<type> of letters and digits",
+        ),
+        (
+            format!(
+                "{HUB}{PROD}\n[findings.custom_patterns]\nMacie = '{{\"source\": [\"aws.macie\"]}}'\n"
+            ),
+            "findings.custom_patterns.Macie",
+            "is not a pattern name; allowed: a lowercase letter, then lowercase letters, digits and -, at most 16 characters",
+        ),
+        (
+            format!(
+                "{HUB}{PROD}\n[findings.custom_patterns]\nmacie = '{{\"source\": [\"aws.macie\"]'\n"
+            ),
+            "findings.custom_patterns.macie",
+            "is not JSON (",
+        ),
+        (
+            format!("{HUB}{PROD}\n[findings.custom_patterns]\nmacie = '[\"aws.macie\"]'\n"),
+            "findings.custom_patterns.macie",
+            "is not a JSON object",
+        ),
+        (
+            format!(
+                "{HUB}{PROD}\n[findings.custom_patterns]\nmacie = '{{\"detail-type\": [\"Macie Finding\"]}}'\n"
+            ),
+            "findings.custom_patterns.macie",
+            "has no \"source\" list of texts; the members forward the events of the sources it names and no others",
+        ),
+        (
+            format!(
+                "{HUB}{PROD}\n[findings.custom_patterns]\nmacie = '{{\"source\": [{{\"prefix\": \"aws.\"}}]}}'\n"
+            ),
+            "findings.custom_patterns.macie",
+            "has no \"source\" list of texts",
+        ),
+        (
+            format!(
+                "{HUB}{PROD}\n[findings.custom_patterns]\nmacie = '{{\"source\": [\"aws.macie\"], \"detail-type\": \"Macie Finding\"}}'\n"
+            ),
+            "findings.custom_patterns.macie",
+            "has a \"detail-type\" that is not a list of texts",
+        ),
+        (
+            format!(
+                "{HUB}{PROD}\n[findings.custom_patterns]\nmacie = '{{\"source\": [\"{}\"]}}'\n",
+                "a".repeat(2100)
+            ),
+            "findings.custom_patterns.macie",
+            "characters; EventBridge's default event pattern quota is 2048",
+        ),
+        (
+            format!("{HUB}{PROD}\n[findings]\ncustom_patterns = \"macie\"\n"),
+            "findings.custom_patterns",
+            "expected a table of names to texts, found",
         ),
         (
             format!("{HUB}{PROD}\n[findings]\nresource_types = []\n"),

@@ -76,7 +76,7 @@ fn every_section_is_an_object_with_exactly_its_fields() {
                 Kind::Count | Kind::Version => "integer",
                 Kind::Text(_) | Kind::Choice(_) => "string",
                 Kind::TextList { .. } | Kind::Regions { .. } | Kind::Sections(_) => "array",
-                Kind::Keyed { .. } | Kind::Tags => "object",
+                Kind::Keyed { .. } | Kind::Tags | Kind::NamedTexts { .. } => "object",
                 Kind::Section(_) => {
                     assert!(
                         property["$ref"].is_string(),

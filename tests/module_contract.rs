@@ -434,6 +434,7 @@ fn the_hub_and_the_spoke_filter_findings_alike() {
         "finding_statuses",
         "finding_resource_types",
         "finding_min_severity",
+        "custom_event_patterns",
         "create_unused_access_analyzer",
     ];
     let declared = |module: &str| -> Vec<String> {

@@ -362,6 +362,71 @@ pub(super) fn check_resource_type(v: &str) -> Result<(), String> {
     }
 }
 
+/// The name of a custom event pattern: part of its hub rules' names
+/// (`<prefix>-<bus>-custom-<name>-findings`, at most 64 characters).
+pub(super) fn check_custom_pattern_name(v: &str) -> Result<(), String> {
+    let mut chars = v.chars();
+    let ok = v.len() <= 16
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is not a pattern name; allowed: a lowercase letter, then lowercase letters, digits and -, at most 16 characters",
+            shown(v)
+        ))
+    }
+}
+
+/// EventBridge's default "Event pattern size" quota, in characters (EventBridge user guide,
+/// "Amazon EventBridge quotas"; raisable to 4,096).
+pub const MAX_EVENT_PATTERN_LEN: usize = 2048;
+
+/// A custom event pattern: JSON text as EventBridge takes it (kept as written: EventBridge
+/// compares numbers by their text), an object naming its sources as a list of strings (each
+/// member forwards those sources' events and no others) and, if it names detail types, as a
+/// list of strings too.
+pub(super) fn check_custom_pattern(v: &str) -> Result<(), String> {
+    const EXAMPLE: &str = r#"such as {"source": ["aws.macie"], "detail-type": ["Macie Finding"]}"#;
+    let value: serde_json::Value = serde_json::from_str(v).map_err(|e| {
+        format!("is not JSON ({e}); allowed: an EventBridge event pattern, {EXAMPLE}")
+    })?;
+    let Some(object) = value.as_object() else {
+        return Err(format!(
+            "is not a JSON object; allowed: an EventBridge event pattern, {EXAMPLE}"
+        ));
+    };
+    let strings = |key: &str| {
+        object
+            .get(key)
+            .and_then(|v| v.as_array())
+            .is_some_and(|list| {
+                !list.is_empty()
+                    && list
+                        .iter()
+                        .all(|item| item.as_str().is_some_and(|s| !s.is_empty()))
+            })
+    };
+    if !strings("source") {
+        return Err(format!(
+            "has no \"source\" list of texts; the members forward the events of the sources it names and no others, {EXAMPLE}"
+        ));
+    }
+    if object.contains_key("detail-type") && !strings("detail-type") {
+        return Err(format!(
+            "has a \"detail-type\" that is not a list of texts, {EXAMPLE}"
+        ));
+    }
+    if v.len() > MAX_EVENT_PATTERN_LEN {
+        return Err(format!(
+            "is {} characters; EventBridge's default event pattern quota is {MAX_EVENT_PATTERN_LEN}",
+            v.len()
+        ));
+    }
+    Ok(())
+}
+
 /// Archive rule names, as CreateArchiveRule takes them: 1-255 characters, pattern
 /// `[A-Za-z][A-Za-z0-9_.-]*`
 /// (https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_CreateArchiveRule.html).
@@ -589,6 +654,15 @@ pub(super) const RESOURCE_TYPE: Rule = rule(
     check_resource_type,
     TextSchema::pattern("^AWS::[A-Za-z0-9]+::[A-Za-z0-9]+$"),
 );
+pub(super) const CUSTOM_PATTERN_NAME: Rule = rule(
+    check_custom_pattern_name,
+    TextSchema::pattern("^[a-z][a-z0-9-]*$").lengths(1, 16),
+);
+/// The schema says it is JSON text starting with `{`; the check parses it.
+pub(super) const CUSTOM_PATTERN: Rule = rule(
+    check_custom_pattern,
+    TextSchema::pattern(r"^\s*\{").lengths(2, MAX_EVENT_PATTERN_LEN),
+);
 pub(super) const ARCHIVE_RULE_NAME: Rule = rule(
     check_archive_rule_name,
     TextSchema::pattern("^[A-Za-z][A-Za-z0-9_.-]*$").lengths(1, 255),
@@ -628,6 +702,8 @@ pub(super) const RULES: &[(&str, Rule)] = &[
     ("finding_source", FINDING_SOURCE),
     ("severity", SEVERITY),
     ("resource_type", RESOURCE_TYPE),
+    ("custom_pattern_name", CUSTOM_PATTERN_NAME),
+    ("custom_pattern", CUSTOM_PATTERN),
     ("archive_rule_name", ARCHIVE_RULE_NAME),
     ("filter_key", FILTER_KEY),
     ("filter_value", FILTER_VALUE),

@@ -72,6 +72,12 @@ pub enum Kind {
     Sections(&'static str),
     /// A table of tag names to values.
     Tags,
+    /// A table of names the user chooses (each following `key`) to texts (each following
+    /// `value`).
+    NamedTexts {
+        key: TextSchema,
+        value: TextSchema,
+    },
 }
 
 /// Declares a section: its struct (with the attributes and doc comments given), the table
@@ -297,6 +303,67 @@ impl Read for DistinctTextList {
             each_once: true,
             min_items: 1,
             max_items: None,
+        }
+    }
+}
+
+/// An optional table of names the user chooses to texts (empty when absent), each name and
+/// each text checked by its rule.
+pub(super) struct NamedTexts {
+    pub key: Rule,
+    pub value: Rule,
+}
+
+impl Read for NamedTexts {
+    type Output = Vec<(Spanned<String>, Spanned<String>)>;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output> {
+        let path = t.field(name);
+        let Some(node) = t.take(name) else {
+            return Some(Vec::new());
+        };
+        let Value::Table(entries) = &node.value else {
+            d.report(
+                &path,
+                node.location,
+                format!(
+                    "expected a table of names to texts, found {}",
+                    node.value.kind()
+                ),
+            );
+            return None;
+        };
+        let mut named = Vec::with_capacity(entries.len());
+        let mut ok = true;
+        for (key, value) in entries {
+            let key_location = key.location.or(value.location);
+            let entry = join(&path, &path_key(&key.name));
+            if let Err(message) = (self.key.check)(&key.name) {
+                d.report(&entry, key_location, message);
+                ok = false;
+                continue;
+            }
+            match string(value, &entry, d) {
+                Some(text) if check_field(&entry, &text, d, self.value.check) => named.push((
+                    Spanned {
+                        value: key.name.clone(),
+                        location: key_location,
+                    },
+                    text,
+                )),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(named)
+    }
+    fn kind(&self) -> Kind {
+        Kind::NamedTexts {
+            key: self.key.schema,
+            value: self.value.schema,
         }
     }
 }

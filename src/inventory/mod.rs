@@ -15,7 +15,8 @@ mod tree;
 
 use crate::diagnostics::{Collector, Diagnostics, Location};
 use fields::{
-    Choice, Choices, Count, DistinctTextList, Flag, Regions, RequiredText, Text, TextList,
+    Choice, Choices, Count, DistinctTextList, Flag, NamedTexts, Regions, RequiredText, Text,
+    TextList,
 };
 use read::{Filter, FilterValues};
 use std::io::Read;
@@ -215,6 +216,12 @@ section! {
         /// The lowest severity of the GuardDuty and Security Hub findings forwarded (default:
         /// every finding).
         min_severity: Option<Spanned<String>> = Text(checks::SEVERITY),
+        /// Events of your own choosing, by name: EventBridge event patterns as JSON text, each
+        /// naming its sources (default: none).
+        custom_patterns: Vec<(Spanned<String>, Spanned<String>)> = NamedTexts {
+            key: checks::CUSTOM_PATTERN_NAME,
+            value: checks::CUSTOM_PATTERN,
+        },
     }
 }
 

@@ -138,6 +138,11 @@ fn value(kind: &Kind) -> Value {
             })
         }
         Kind::Sections(path) => json!({ "type": "array", "items": reference(path) }),
+        Kind::NamedTexts { key, value } => json!({
+            "type": "object",
+            "propertyNames": string(key),
+            "additionalProperties": string(value),
+        }),
         Kind::Tags => json!({
             "type": "object",
             "propertyNames": string(&checks::TAG_KEY.schema),
@@ -190,7 +195,13 @@ mod tests {
 
     /// Rules whose schema cannot say everything (their doc comments say what is left to the
     /// check): for them the schema only has to accept every text the check accepts.
-    const LOOSER: &[&str] = &["role_arn", "email", "tag_key", "tag_value"];
+    const LOOSER: &[&str] = &[
+        "role_arn",
+        "email",
+        "tag_key",
+        "tag_value",
+        "custom_pattern",
+    ];
 
     /// Texts each rule accepts, to mutate from.
     fn seeds(rule: &str) -> Vec<String> {
@@ -217,6 +228,11 @@ mod tests {
             "finding_source" => &["external-access", "unused-access", "guardduty"],
             "severity" => &["LOW", "HIGH", "CRITICAL"],
             "resource_type" => &["AWS::S3::Bucket", "AWS::IAM::Role", "AWS::S3Express::A1"],
+            "custom_pattern_name" => &["macie", "a", "inspector-2"],
+            "custom_pattern" => &[
+                r#"{"source": ["aws.macie"]}"#,
+                r#"{"source":["my.app"],"detail-type":["Alert"],"detail":{"level":[{"numeric":[">=",3]}]}}"#,
+            ],
             "archive_rule_name" => &["partner", "a.b_c-1"],
             "filter_key" => &["resourceType", "principal.AWS", "condition.aws:SourceIp"],
             "filter_value" => &["AWS::S3::Bucket", "true", "é ü"],

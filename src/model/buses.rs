@@ -37,8 +37,9 @@ pub(super) struct Buses<'a> {
     pub account_id: &'a str,
     pub name_prefix: &'a str,
     pub use_default_bus: bool,
-    /// The finding sources: the hub has a finding rule per bus and source.
-    pub finding_sources: &'a [&'static str],
+    /// What each finding rule of a bus adds to the bus's key (`Findings::rule_suffixes`):
+    /// the hub has a finding rule per bus and source.
+    pub rule_suffixes: &'a [String],
 }
 
 /// Why members cannot be given buses within the quota.
@@ -187,15 +188,10 @@ impl Buses<'_> {
                 n => bus_keys.push((&bus.name, format!("intake-{n}"))),
             }
         }
-        // modules/hub/main.tf, local.finding_rules: the bus's key for external access,
-        // "<key>-<source>" for the other sources.
-        let mut rules = Vec::with_capacity(bus_keys.len() * self.finding_sources.len());
+        let mut rules = Vec::with_capacity(bus_keys.len() * self.rule_suffixes.len());
         for (bus, key) in &bus_keys {
-            for source in self.finding_sources {
-                rules.push(match *source {
-                    "external-access" => rule(bus, key),
-                    other => rule(bus, &format!("{key}-{other}")),
-                });
+            for suffix in self.rule_suffixes {
+                rules.push(rule(bus, &format!("{key}{suffix}")));
             }
         }
         format!(
@@ -248,7 +244,7 @@ mod tests {
         account_id: "111111111111",
         name_prefix: "fanin",
         use_default_bus: false,
-        finding_sources: &["external-access"],
+        rule_suffixes: &[String::new()],
     };
 
     fn ids(range: std::ops::Range<usize>) -> Vec<String> {
@@ -419,7 +415,7 @@ mod tests {
     #[test]
     fn the_dead_letter_policy_lists_a_rule_per_bus_and_source() {
         let hub = Buses {
-            finding_sources: &["external-access", "guardduty"],
+            rule_suffixes: &[String::new(), "-guardduty".to_string()],
             ..HUB
         };
         let buses = hub

@@ -17,6 +17,8 @@ pub struct Findings {
     pub resource_types: Option<Vec<String>>,
     /// The lowest severity of GuardDuty and Security Hub findings forwarded; `None` for all.
     pub min_severity: Option<&'static str>,
+    /// Custom event patterns `(name, JSON text as written)`, by name.
+    pub custom_patterns: Vec<(String, String)>,
     /// The archive rules of every analyzer fanin creates, in inventory order.
     pub archive_rules: Vec<ArchiveRule>,
 }
@@ -43,7 +45,22 @@ impl Findings {
     /// Whether the tree forwards only external access findings, as it did before there were
     /// other sources (the modules' default).
     pub fn external_access_only(&self) -> bool {
-        self.sources == ["external-access"]
+        self.sources == ["external-access"] && self.custom_patterns.is_empty()
+    }
+
+    /// What each finding rule of a hub bus adds to the bus's key (modules/hub/main.tf,
+    /// `local.finding_rules`): nothing for external access, `-<source>` for the other
+    /// sources, `-custom-<name>` for each custom pattern.
+    pub fn rule_suffixes(&self) -> Vec<String> {
+        let sources = self.sources.iter().map(|s| match *s {
+            "external-access" => String::new(),
+            other => format!("-{other}"),
+        });
+        let custom = self
+            .custom_patterns
+            .iter()
+            .map(|(name, _)| format!("-custom-{name}"));
+        sources.chain(custom).collect()
     }
 
     /// The statuses listed, or by default every status; without ARCHIVED by default when the
@@ -75,6 +92,13 @@ impl Findings {
             })
             .collect();
         let resource_types = &inv.findings.resource_types;
+        let mut custom_patterns: Vec<(String, String)> = inv
+            .findings
+            .custom_patterns
+            .iter()
+            .map(|(name, pattern)| (name.value.clone(), pattern.value.clone()))
+            .collect();
+        custom_patterns.sort();
         Findings {
             statuses: (statuses.len() < FINDING_STATUSES.len()).then_some(statuses),
             sources,
@@ -85,6 +109,7 @@ impl Findings {
                 .min_severity
                 .as_ref()
                 .and_then(|m| SEVERITIES.iter().copied().find(|s| *s == m.value)),
+            custom_patterns,
             archive_rules: inv
                 .archive
                 .iter()

@@ -234,6 +234,14 @@ fn findings_attrs<'a>(
     if let Some(severity) = findings.min_severity {
         block = block.attr("finding_min_severity", str(severity));
     }
+    if !findings.custom_patterns.is_empty() {
+        let patterns = findings
+            .custom_patterns
+            .iter()
+            .map(|(name, pattern)| (Text::from(name), str(pattern)))
+            .collect();
+        block = block.attr("custom_event_patterns", Expr::Map(patterns));
+    }
     if creates_analyzer && !model.findings.archive_rules.is_empty() {
         block = block.attr("archive_rules", reference("local.archive_rules"));
     }

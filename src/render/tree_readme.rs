@@ -387,6 +387,12 @@ fn findings_section(model: &Model) -> String {
             };
             let _ = writeln!(s, "- {line}.");
         }
+        for (name, _) in &findings.custom_patterns {
+            let _ = writeln!(
+                s,
+                "- Events matching the custom pattern `{name}` (`[findings.custom_patterns]`)."
+            );
+        }
         s.push('\n');
     }
     if !findings.archive_rules.is_empty() {

@@ -335,6 +335,7 @@ class Expected:
     # [findings] sources, in the documented order (default: external access only)
     sources: list[str] = field(default_factory=lambda: ["external-access"])
     min_severity: str | None = None  # [findings] min_severity
+    custom_patterns: dict[str, str] = field(default_factory=dict)  # [findings.custom_patterns]
 
     @property
     def queues_use_keys(self) -> bool:
@@ -414,10 +415,13 @@ class Expected:
         buses = {"local": "default"}
         for number in self.buses:
             buses["intake" if number == 1 else f"intake-{number}"] = self.bus_name(number)
-        return {
+        rules = {
             (key if source == "external-access" else f"{key}-{source}"): (bus, source)
             for key, bus in buses.items() for source in self.sources
         }
+        rules |= {f"{key}-custom-{name}": (bus, f"custom:{name}")
+                  for key, bus in buses.items() for name in self.custom_patterns}
+        return rules
 
     def hub_rules(self) -> dict[str, tuple[str, str, str]]:
         """key -> (bus, rule name, rule ARN)."""
@@ -429,20 +433,23 @@ class Expected:
         return rules
 
     def source_pattern(self, source: str) -> dict:
-        """A source's event pattern, as the README documents it."""
+        """A source's event pattern, as the README documents it; a custom one as written."""
+        if source.startswith("custom:"):
+            return json.loads(self.custom_patterns[source.removeprefix("custom:")])
         return source_pattern(source, self.min_severity)
 
     @property
     def spoke_pattern(self) -> dict:
-        """One source: its pattern; several: their sources and detail types (the hub
-        filters)."""
-        if len(self.sources) == 1:
-            return self.source_pattern(self.sources[0])
-        patterns = [self.source_pattern(s) for s in self.sources]
-        return {
-            "source": list(dict.fromkeys(p["source"][0] for p in patterns)),
-            "detail-type": [p["detail-type"][0] for p in patterns],
-        }
+        """One pattern: it; several: their sources and detail types (detail types only when
+        every pattern names them; the hub filters)."""
+        names = self.sources + [f"custom:{name}" for name in sorted(self.custom_patterns)]
+        patterns = [self.source_pattern(s) for s in names]
+        if len(patterns) == 1:
+            return patterns[0]
+        union = {"source": list(dict.fromkeys(v for p in patterns for v in p["source"]))}
+        if all("detail-type" in p for p in patterns):
+            union["detail-type"] = list(dict.fromkeys(v for p in patterns for v in p["detail-type"]))
+        return union
 
     @property
     def hub_rule_arns(self) -> list[str]:
@@ -495,6 +502,7 @@ def expected_from(text: str) -> Expected:
         bus_quota=inv["settings"].get("bus_policy_quota", 10240),
         sources=[s for s in SOURCES if s in inv.get("findings", {}).get("sources", ["external-access"])],
         min_severity=inv.get("findings", {}).get("min_severity"),
+        custom_patterns=dict(inv.get("findings", {}).get("custom_patterns", {})),
     )
     e.keys[hub["account_id"]] = hub.get("name", "hub")
     e.spokes[hub["account_id"]] = list(hub.get("regions", []))
@@ -835,11 +843,12 @@ def finding_text(event: dict) -> str:
 
 def source_events(account: str, region: str) -> list[tuple[str, dict, bool]]:
     """(source, PutEvents entry, whether a minimum severity of HIGH lets it through) for
-    every finding source: events shaped as AWS documents them (the IAM user guide's
-    "Monitoring ... Access Analyzer with Amazon EventBridge" samples, GuardDuty's finding
-    format, Security Hub CSPM's "Security Hub Findings - Imported"), one that the hub's rule
-    for its source takes and one that it does not (a deleted finding, a severity below
-    HIGH), plus an Access Analyzer event that is no finding (an access preview)."""
+    every finding source and the custom pattern MACIE_PATTERN: events shaped as AWS documents
+    them (the IAM user guide's "Monitoring ... Access Analyzer with Amazon EventBridge"
+    samples, GuardDuty's finding format, Security Hub CSPM's "Security Hub Findings -
+    Imported", Macie's EventBridge event schema), one that the hub's rule for its source takes
+    and one that it does not (a deleted finding, a severity below HIGH, a Macie finding of Low
+    severity), plus an Access Analyzer event that is no finding (an access preview)."""
     def entry(source: str, detail: dict, resources: list[str]) -> dict:
         event_source, detail_type = SOURCES[source]
         return {"Source": event_source, "DetailType": detail_type, "Detail": json.dumps(detail),
@@ -881,6 +890,14 @@ def source_events(account: str, region: str) -> list[tuple[str, dict, bool]]:
             "Resources": [{"Type": "AwsS3Bucket", "Id": "arn:aws:s3:::e2e-public"}],
         }]}, [arn])
 
+    def macie(description: str) -> dict:
+        marker = uuid.uuid4().hex
+        return {"Source": "aws.macie", "DetailType": "Macie Finding", "Resources": [], "Detail": json.dumps({
+            "schemaVersion": "1.0", "id": marker, "accountId": account, "region": region,
+            "type": "Policy:IAMUser/S3BucketPublic", "title": "The S3 bucket is publicly accessible",
+            "severity": {"score": 3, "description": description},
+        })}
+
     preview = {"Source": "aws.access-analyzer", "DetailType": "Access Preview State Change",
                "Detail": json.dumps({"accessPreviewId": str(uuid.uuid4()), "status": "COMPLETED"}),
                "Resources": []}
@@ -894,6 +911,7 @@ def source_events(account: str, region: str) -> list[tuple[str, dict, bool]]:
         ("internal-access", access("internal-access", True), False),
         ("guardduty", guardduty(8), True), ("guardduty", guardduty(5), False),
         ("security-hub", security_hub("CRITICAL"), True), ("security-hub", security_hub("MEDIUM"), False),
+        ("custom:macie", macie("High"), True), ("custom:macie", macie("Low"), False),
         ("external-access", preview, False),
     ]
 
@@ -932,12 +950,19 @@ def source_text(source: str, event: dict) -> str:
     return SOURCE_TEXTS[source].format(**values)
 
 
+# A custom pattern: Macie's findings of High severity (Macie user guide, "Amazon EventBridge
+# event schema for Macie findings": source aws.macie, detail-type "Macie Finding").
+MACIE_PATTERN = ('{"source": ["aws.macie"], "detail-type": ["Macie Finding"], '
+                 '"detail": {"severity": {"description": ["High"]}}}')
+
+
 def assert_every_source_arrives(aws: "Aws", e: "Expected", account: str, region: str) -> None:
     """Puts source_events() on `account`'s default bus in `region` and asserts that exactly
     those the hub's rules take reach the findings queue as sent, once each, and the topic as
-    their source's line."""
+    their source's line (the custom pattern's as the event itself)."""
     assert e.findings_queue and e.text_messages and e.min_severity == "HIGH", "the scenario's choices"
     assert e.sources == list(SOURCES), "every source is chosen"
+    assert e.custom_patterns == {"macie": MACIE_PATTERN}, e.custom_patterns
     sqs = aws.client(e.hub_id, "sqs", e.hub_region)
     queue = sqs.get_queue_url(QueueName=TEST_QUEUE)["QueueUrl"]
     findings_queue = sqs.get_queue_url(QueueName=e.hub_queue)["QueueUrl"]
@@ -950,7 +975,8 @@ def assert_every_source_arrives(aws: "Aws", e: "Expected", account: str, region:
                      "detail-type": entry["DetailType"], "resources": entry["Resources"],
                      "detail": json.loads(entry["Detail"])}
             wanted_events.append(event)
-            wanted_texts.append(source_text(source, event))
+            if not source.startswith("custom:"):
+                wanted_texts.append(source_text(source, event))
 
     def collect(url: str, count: int) -> list[dict]:
         messages: list[dict] = []
@@ -967,8 +993,14 @@ def assert_every_source_arrives(aws: "Aws", e: "Expected", account: str, region:
         f"the findings queue got\n{sorted(map(key, queued))}\ninstead of\n{sorted(map(key, wanted_events))}")
     for event in queued:
         assert (event["account"], event["region"]) == (account, region), event
-    texts = [m["Message"] for m in collect(queue, len(wanted_texts))]
+    wanted_custom = [event for event in wanted_events if event["source"] == "aws.macie"]
+    texts, custom = [], []
+    for m in collect(queue, len(wanted_texts) + len(wanted_custom)):
+        # A custom pattern's event arrives as itself (JSON), a source's finding as its line.
+        (custom if m["Message"].startswith("{") else texts).append(m["Message"])
     assert sorted(texts) == sorted(wanted_texts), f"the topic got\n{sorted(texts)}\ninstead of\n{sorted(wanted_texts)}"
+    custom_events = [json.loads(message) for message in custom]
+    assert sorted(map(key, custom_events)) == sorted(map(key, wanted_custom)), custom
 
 
 def every_sender(e: "Expected") -> list[tuple[str, str]]:

@@ -5,8 +5,9 @@ keys, `sse-kms`, and an unencrypted topic, so that every statement a key policy 
 applied and linted in one scenario or the other), the hub's findings queue (`[notify]
 queue`, with the hub's key), which gets every finding as EventBridge sent it, and a line of
 text per finding on the topic (`[notify] format = "text"`), asserted word for word, and every
-finding source (`[findings] sources`, with `min_severity = "HIGH"`): an event of each source
-passes its hub rule and one does not, from members on both buses and from the hub itself.
+finding source (`[findings] sources`, with `min_severity = "HIGH"`) and a custom pattern
+(Macie's High findings): an event of each passes its hub rule and one does not, from members
+on both buses and from the hub itself.
 Applied, every account holds exactly what the inventory says (each bus's policy lists its own
 members, each spoke targets its bus), findings from members on both buses reach the hub's
 topic, a new member joins the bus with room and changes nothing but its own spokes and that
@@ -41,7 +42,9 @@ def two_bus_inventory_text() -> str:
     text = text.replace("[settings]\n", f'[settings]\nbus_policy_quota = {quota}\ndead_letter_queue_encryption = "sse-kms"\n', 1)
     text = text.replace("[notify]\n", "[notify]\nencrypt_topic = false\nqueue = true\nformat = \"text\"\n", 1)
     sources = ", ".join(f'"{source}"' for source in h.SOURCES)
-    return h.checked(text.replace("[tags]\n", f'[findings]\nsources = [{sources}]\nmin_severity = "HIGH"\n\n[tags]\n', 1))
+    findings = (f'[findings]\nsources = [{sources}]\nmin_severity = "HIGH"\n\n'
+                f"[findings.custom_patterns]\nmacie = '{h.MACIE_PATTERN}'\n\n")
+    return h.checked(text.replace("[tags]\n", findings + "[tags]\n", 1))
 
 
 def assert_landed(w, why: str) -> None:

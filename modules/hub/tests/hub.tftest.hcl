@@ -896,3 +896,32 @@ run "a_rule_per_bus_and_source_each_with_its_filter_and_text" {
     error_message = "The dead-letter queue must take every rule's failures."
   }
 }
+
+run "a_rule_per_bus_for_each_custom_pattern_sending_the_event" {
+  command = apply
+
+  variables {
+    custom_event_patterns = {
+      macie = "{\"source\": [\"aws.macie\"], \"detail-type\": [\"Macie Finding\"]}"
+    }
+    topic_message = "text"
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_event_rule.finding)) == toset(["local", "intake", "local-custom-macie", "intake-custom-macie"])
+    error_message = "Every bus needs a rule per custom pattern."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_rule.finding["intake-custom-macie"].name == "fanin-intake-custom-macie-findings"
+      && jsondecode(aws_cloudwatch_event_rule.finding["intake-custom-macie"].event_pattern) == { "source" = ["aws.macie"], "detail-type" = ["Macie Finding"] }
+    )
+    error_message = "A custom pattern's rule must match exactly the pattern given."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_target.findings_topic["local-custom-macie"].input_transformer) == 0 && length(aws_cloudwatch_event_target.findings_topic["local"].input_transformer) == 1
+    error_message = "Custom patterns' events go to the topic as they are; the finding sources keep their lines."
+  }
+}

@@ -482,3 +482,47 @@ run "creates_the_unused_access_analyzer_when_asked" {
     error_message = "The unused access analyzer must be <prefix>-unused-access, of type ACCOUNT_UNUSED_ACCESS, 90 days."
   }
 }
+
+run "forwards_custom_patterns_by_their_sources" {
+  command = apply
+
+  variables {
+    custom_event_patterns = {
+      macie = "{\"source\": [\"aws.macie\"], \"detail-type\": [\"Macie Finding\"]}"
+    }
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.finding.event_pattern) == {
+      "source"      = ["aws.access-analyzer", "aws.macie"]
+      "detail-type" = ["Access Analyzer Finding", "Macie Finding"]
+    }
+    error_message = "A custom pattern's sources and detail types must join the forwarded ones."
+  }
+}
+
+run "a_custom_pattern_without_detail_types_forwards_its_sources_whole" {
+  command = apply
+
+  variables {
+    finding_sources       = ["guardduty"]
+    custom_event_patterns = { app = "{\"source\": [\"acme.app\"], \"detail\": {\"level\": [\"high\"]}}" }
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_event_rule.finding.event_pattern) == {
+      "source" = ["aws.guardduty", "acme.app"]
+    }
+    error_message = "When one pattern names no detail type, the spoke must forward its sources' events whatever their type."
+  }
+}
+
+run "refuses_a_custom_pattern_without_sources" {
+  command = plan
+
+  variables {
+    custom_event_patterns = { app = "{\"detail-type\": [\"x\"]}" }
+  }
+
+  expect_failures = [var.custom_event_patterns]
+}

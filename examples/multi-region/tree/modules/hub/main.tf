@@ -149,13 +149,23 @@ locals {
 
   # A finding rule per bus and source: "<bus key>" for external access (the
   # rule's key from before there were other sources), "<bus key>-<source>"
-  # for the others, each with its own filter and text.
-  finding_rules = merge([
-    for bus_key, bus in local.finding_rule_buses : {
-      for source in var.finding_sources :
-      (source == "external-access" ? bus_key : "${bus_key}-${source}") => { bus = bus, source = source }
-    }
-  ]...)
+  # for the others, each with its own filter and text (custom patterns have
+  # no text: their events go to the topic as JSON).
+  finding_rules = merge(concat(
+    [
+      for bus_key, bus in local.finding_rule_buses : {
+        for source in var.finding_sources :
+        (source == "external-access" ? bus_key : "${bus_key}-${source}") => { bus = bus, source = source, custom = "" }
+      }
+    ],
+    # "<bus key>-custom-<name>" for each custom pattern.
+    [
+      for bus_key, bus in local.finding_rule_buses : {
+        for name in keys(var.custom_event_patterns) :
+        "${bus_key}-custom-${name}" => { bus = bus, source = "custom", custom = name }
+      }
+    ],
+  )...)
   source_findings = {
     "external-access" = "Access Analyzer findings"
     "unused-access"   = "Access Analyzer unused access findings"
@@ -289,9 +299,9 @@ resource "aws_cloudwatch_event_rule" "finding" {
   for_each = local.finding_rules
 
   name           = "${var.name_prefix}-${each.key}-findings"
-  description    = "Sends ${local.source_findings[each.value.source]} arriving on the ${each.value.bus} bus to the findings topic."
+  description    = each.value.source == "custom" ? "Sends events matching the custom pattern ${each.value.custom} arriving on the ${each.value.bus} bus to the findings topic." : "Sends ${local.source_findings[each.value.source]} arriving on the ${each.value.bus} bus to the findings topic."
   event_bus_name = each.value.bus
-  event_pattern  = jsonencode(local.finding_event_patterns[each.value.source])
+  event_pattern  = each.value.source == "custom" ? var.custom_event_patterns[each.value.custom] : jsonencode(local.finding_event_patterns[each.value.source])
 }
 
 resource "aws_cloudwatch_event_target" "findings_topic" {
@@ -303,7 +313,7 @@ resource "aws_cloudwatch_event_target" "findings_topic" {
   arn            = aws_sns_topic.findings.arn
 
   dynamic "input_transformer" {
-    for_each = var.topic_message == "text" ? [local.finding_texts[local.finding_rules[each.key].source]] : []
+    for_each = var.topic_message == "text" && local.finding_rules[each.key].source != "custom" ? [local.finding_texts[local.finding_rules[each.key].source]] : []
     content {
       input_paths    = input_transformer.value.paths
       input_template = input_transformer.value.template

@@ -206,6 +206,21 @@ variable "finding_min_severity" {
   }
 }
 
+variable "custom_event_patterns" {
+  description = "Events of your own choosing, by name (1-16 characters: a lowercase letter, then lowercase letters, digits and hyphens): EventBridge event patterns as JSON text, each with a \"source\" list. Spokes forward the events of their sources; the hub has a rule \"<name_prefix>-<bus key>-custom-<name>-findings\" per bus and pattern that sends the matching events, as JSON even with topic_message = \"text\", to the topic (and the findings queue)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition = alltrue([
+      for name, pattern in var.custom_event_patterns :
+      can(regex("^[a-z][a-z0-9-]{0,15}$", name)) && can(jsondecode(pattern)["source"][0])
+    ])
+    error_message = "Each custom_event_patterns entry needs a name of 1-16 lowercase letters, digits and hyphens (a letter first) and an event pattern as JSON text with a \"source\" list."
+  }
+}
+
 variable "archive_rules" {
   description = "Archive rules of the analyzer this module creates (none without create_analyzer), by rule name. Each maps finding properties (IAM Access Analyzer filter keys such as \"resourceType\" or \"principal.AWS\") to how they match: eq, neq and contains (lists of 1 to 20 values) and exists (true or false). A new finding matching every property of a rule is archived."
   type = map(map(object({

@@ -56,15 +56,21 @@ locals {
 }
 
 locals {
-  selected_patterns = [for source in var.finding_sources : local.finding_event_patterns[source]]
-  # One source: exactly its pattern. Several: every event of their sources and
-  # detail types (a field matches any of the values it lists: EventBridge user
-  # guide, "Event pattern syntax"); their filters on detail differ, so the
-  # hub's rules, one per source, apply them.
-  finding_event_pattern = length(local.selected_patterns) == 1 ? jsonencode(local.selected_patterns[0]) : jsonencode({
-    "source"      = distinct(flatten([for p in local.selected_patterns : p["source"]]))
-    "detail-type" = flatten([for p in local.selected_patterns : p["detail-type"]])
-  })
+  forwarded_patterns = concat(
+    [for source in var.finding_sources : local.finding_event_patterns[source]],
+    [for name, pattern in var.custom_event_patterns : jsondecode(pattern)],
+  )
+  # One pattern: exactly it. Several: every event of their sources and detail
+  # types (a field matches any of the values it lists: EventBridge user guide,
+  # "Event pattern syntax"; detail types only when every pattern names them);
+  # their filters on detail differ, so the hub's rules, one per pattern,
+  # apply them.
+  finding_event_pattern = length(local.forwarded_patterns) == 1 ? jsonencode(local.forwarded_patterns[0]) : jsonencode(merge(
+    { "source" = distinct(flatten([for p in local.forwarded_patterns : p["source"]])) },
+    alltrue([for p in local.forwarded_patterns : can(p["detail-type"])]) ? {
+      "detail-type" = distinct(flatten([for p in local.forwarded_patterns : p["detail-type"]]))
+    } : {},
+  ))
 }
 
 # The partition ("aws", "aws-cn", "aws-us-gov") keeps built ARNs correct.
@@ -122,7 +128,7 @@ resource "aws_accessanalyzer_archive_rule" "inventory" {
 # Access Analyzer publishes its findings to the default bus of its account.
 resource "aws_cloudwatch_event_rule" "finding" {
   name           = "${var.name_prefix}-findings-to-hub"
-  description    = var.finding_sources == ["external-access"] ? "Forwards Access Analyzer findings to the hub's intake bus." : "Forwards findings (${join(", ", var.finding_sources)}) to the hub's intake bus."
+  description    = length(local.forwarded_patterns) == 1 && var.finding_sources == ["external-access"] ? "Forwards Access Analyzer findings to the hub's intake bus." : "Forwards findings (${join(", ", concat(var.finding_sources, [for name in keys(var.custom_event_patterns) : "custom ${name}"]))}) to the hub's intake bus."
   event_bus_name = "default"
   event_pattern  = local.finding_event_pattern
 }

@@ -31,8 +31,11 @@ module "hub" {
     "guardduty",
     "security-hub",
   ]
-  finding_statuses             = ["ACTIVE", "RESOLVED"]
-  finding_min_severity         = "HIGH"
+  finding_statuses     = ["ACTIVE", "RESOLVED"]
+  finding_min_severity = "HIGH"
+  custom_event_patterns = {
+    macie = "{\"source\": [\"aws.macie\"], \"detail-type\": [\"Macie Finding\"], \"detail\": {\"severity\": {\"description\": [\"High\"]}}}"
+  }
   archive_rules                = local.archive_rules
   member_account_ids           = ["222222222222", "333333333333", "444444444444"]
   topic_name                   = "fanin-findings"
@@ -60,8 +63,11 @@ module "spoke_us_east_1" {
     "guardduty",
     "security-hub",
   ]
-  finding_statuses             = ["ACTIVE", "RESOLVED"]
-  finding_min_severity         = "HIGH"
+  finding_statuses     = ["ACTIVE", "RESOLVED"]
+  finding_min_severity = "HIGH"
+  custom_event_patterns = {
+    macie = "{\"source\": [\"aws.macie\"], \"detail-type\": [\"Macie Finding\"], \"detail\": {\"severity\": {\"description\": [\"High\"]}}}"
+  }
   archive_rules                = local.archive_rules
   dead_letter_queue            = true
   dead_letter_queue_encryption = "sse-sqs"

@@ -31,8 +31,11 @@ module "spoke_us_east_1" {
     "guardduty",
     "security-hub",
   ]
-  finding_statuses             = ["ACTIVE", "RESOLVED"]
-  finding_min_severity         = "HIGH"
+  finding_statuses     = ["ACTIVE", "RESOLVED"]
+  finding_min_severity = "HIGH"
+  custom_event_patterns = {
+    macie = "{\"source\": [\"aws.macie\"], \"detail-type\": [\"Macie Finding\"], \"detail\": {\"severity\": {\"description\": [\"High\"]}}}"
+  }
   archive_rules                = local.archive_rules
   dead_letter_queue            = true
   dead_letter_queue_encryption = "sse-sqs"
