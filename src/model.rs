@@ -163,6 +163,8 @@ pub struct DeployRole {
     pub topic_name: String,
     /// The analyzers fanin creates have archive rules to manage.
     pub manages_archive_rules: bool,
+    /// The hub keeps EventBridge archives (`[notify] archive_days`).
+    pub keeps_archives: bool,
     /// One deployment per distinct set of parameters: the hub's first, then the members'.
     pub deployments: Vec<RoleDeployment>,
 }
@@ -317,6 +319,8 @@ pub struct Hub {
     pub findings_queue: bool,
     /// The topic gets a line of text per finding instead of the event.
     pub text_messages: bool,
+    /// Days the archives of the buses with finding rules keep events; `None`: no archive.
+    pub archive_days: Option<u64>,
 }
 
 /// The topic's encryption and the queues, as the inventory asks for them (decided once).
@@ -513,10 +517,7 @@ pub fn build_after(
     let (intake_buses, bus_policy_quota) =
         intake_buses(&hub_buses, inv, &queues, &mut accounts, earlier, &mut d);
     let hub_account = &accounts[0];
-    let layout = match inv.settings.layout {
-        Some(inventory::Layout::Stacks) => Layout::Stacks,
-        Some(inventory::Layout::Single) | None => Layout::Single,
-    };
+    let layout = Layout::from_inventory(inv);
     let stacks = stacks(
         layout,
         &accounts,
@@ -550,6 +551,7 @@ pub fn build_after(
 
     let deploy_role = DeployRole {
         manages_archive_rules: !findings.archive_rules.is_empty(),
+        keeps_archives: inv.notify.archive_days.is_some(),
         external_id: settings.external_id.clone(),
         name_prefix: settings.name_prefix.clone(),
         topic_name: if topic_name == default_topic_name {
@@ -582,6 +584,7 @@ pub fn build_after(
             encrypt_topic: queues.encrypt_topic,
             findings_queue: queues.findings_queue,
             text_messages: inv.notify.format == Some(inventory::MessageFormat::Text),
+            archive_days: inv.notify.archive_days.as_ref().map(|d| d.value),
         },
         layout,
         stacks,
@@ -689,6 +692,16 @@ fn accounts(inv: &Inventory, settings: &Resolved<'_>) -> Vec<Account> {
         ));
     }
     accounts
+}
+
+impl Layout {
+    /// The inventory's `settings.layout`: single unless it asks for stacks.
+    fn from_inventory(inv: &Inventory) -> Layout {
+        match inv.settings.layout {
+            Some(inventory::Layout::Stacks) => Layout::Stacks,
+            Some(inventory::Layout::Single) | None => Layout::Single,
+        }
+    }
 }
 
 /// Where each account that lets fanin create analyzers gets its unused access analyzer

@@ -147,11 +147,13 @@ fn every_form(template: &Value) -> Vec<(String, Value)> {
     for kind in ["hub", "member"] {
         for keys in ["true", "false"] {
             for analyzer in ["true", "false"] {
-                for (archive, unused) in [
-                    ("true", "true"),
-                    ("true", "false"),
-                    ("false", "true"),
-                    ("false", "false"),
+                // Archive rules and the unused access analyzer with the analyzer; the hub's
+                // archives with either (one more form each is enough: they add one statement).
+                for (archive, unused, archives) in [
+                    ("true", "true", "true"),
+                    ("true", "false", "false"),
+                    ("false", "true", "false"),
+                    ("false", "false", "true"),
                 ] {
                     for topic in ["", "custom-topic"] {
                         let given = [
@@ -160,10 +162,11 @@ fn every_form(template: &Value) -> Vec<(String, Value)> {
                             ("CreatesAnalyzer", analyzer),
                             ("ManagesArchiveRules", archive),
                             ("CreatesUnusedAccessAnalyzer", unused),
+                            ("KeepsArchives", archives),
                             ("TopicName", topic),
                         ];
                         let name = format!(
-                            "{kind}-keys_{keys}-analyzer_{analyzer}-archive_{archive}-unused_{unused}-topic_{}",
+                            "{kind}-keys_{keys}-analyzer_{analyzer}-archive_{archive}-unused_{unused}-archives_{archives}-topic_{}",
                             !topic.is_empty()
                         );
                         forms.push((name, policy(template, &given)));
@@ -228,6 +231,7 @@ fn every_resource_type_in_the_modules_has_a_statement_and_no_statement_is_stale(
         ("CreatesAnalyzer", "true"),
         ("ManagesArchiveRules", "true"),
         ("CreatesUnusedAccessAnalyzer", "true"),
+        ("KeepsArchives", "true"),
     ];
     let member = sids(&policy(
         &template,

@@ -1,4 +1,4 @@
-//! `[notify] queue` and `format` in the generated tree. Only the hub module gets
+//! `[notify] queue`, `format` and `archive_days` in the generated tree. Only the hub module gets
 //! `findings_queue` and `topic_message`, and only when asked (otherwise every file is as
 //! before); the root then outputs the queue; the tree's README names both; the hub's deploy
 //! role manages keys when the queue is the only thing the hub key encrypts; a queue policy
@@ -214,4 +214,38 @@ fn text_messages_only_when_asked() {
         "{stderr}"
     );
     assert!(!dir.path().join("tree").exists());
+}
+
+#[test]
+fn archives_only_when_asked_with_their_days_outputs_and_the_hubs_grant() {
+    let plain = generate(BASE);
+    let archived = generate(&BASE.replace(
+        "[members.prod]",
+        "[notify]\narchive_days = 400\n\n[members.prod]",
+    ));
+    let main = text_of(&archived, "main.tf");
+    let hub = hub_block(&main);
+    let spaced: String = hub.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(spaced.contains("archive_retention_days = 400"), "{hub}");
+    assert_eq!(main.matches("archive_retention_days").count(), 1, "{main}");
+    assert!(!text_of(&plain, "main.tf").contains("archive"));
+    let outputs = text_of(&archived, "outputs.tf");
+    assert!(outputs.contains("output \"archive_arns\""), "{outputs}");
+    assert!(!text_of(&plain, "outputs.tf").contains("archive_arns"));
+    assert!(
+        text_of(&archived, "README.md")
+            .contains("Archived for replay: the events of every bus with finding rules, 400 days")
+    );
+    // The hub's role may manage archives; the members' need not.
+    let role = text_of(&archived, "deploy-role/README.md");
+    let commands: Vec<&str> = role
+        .split("```sh\n")
+        .skip(1)
+        .map(|c| c.split("```").next().unwrap())
+        .collect();
+    assert!(commands[0].contains("AccountKind=hub") && commands[0].contains("KeepsArchives=true"));
+    for member in &commands[1..] {
+        assert!(!member.contains("KeepsArchives"), "{member}");
+    }
+    assert!(!text_of(&plain, "deploy-role/README.md").contains("KeepsArchives"));
 }

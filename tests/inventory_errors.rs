@@ -2292,6 +2292,11 @@ fn bad_findings_and_archive_rules_are_refused_with_what_is_allowed() {
             "expected a table of names to texts, found",
         ),
         (
+            format!("{HUB}{PROD}\n[notify]\narchive_days = 0\n"),
+            "notify.archive_days",
+            "at least 1",
+        ),
+        (
             format!("{HUB}{PROD}\n[findings]\nresource_types = []\n"),
             "findings.resource_types",
             "no Access Analyzer finding would reach anyone",

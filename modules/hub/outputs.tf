@@ -57,3 +57,8 @@ output "kms_key_arn" {
   description = "ARN of the key encrypting the topic (encrypt_topic) and, with dead_letter_queue_encryption = \"sse-kms\", the dead-letter and findings queues; null when it encrypts none of them."
   value       = one(aws_kms_key.hub[*].arn)
 }
+
+output "archive_arns" {
+  description = "ARNs of the archives by bus key (the keys of the finding rules of external access: \"local\", \"intake\", \"intake-<number>\"), for StartReplay; empty when archive_retention_days is null."
+  value       = { for key, archive in aws_cloudwatch_event_archive.findings : key => archive.arn }
+}

@@ -164,6 +164,9 @@ section! {
         /// What the topic, and so every email, gets for a finding: `event` (the event as
         /// JSON, the default) or `text` (one line for people).
         format: Option<MessageFormat> = Choice::of(),
+        /// Keep the events of the hub's buses with finding rules in EventBridge archives for
+        /// this many days, to replay them (default: no archive).
+        archive_days: Option<Spanned<u64>> = Count,
     }
 }
 
@@ -199,8 +202,8 @@ section! {
             noun: "source",
             when_empty: "is empty: no finding would reach anyone; list at least one of \"external-access\", \"unused-access\", \"internal-access\", \"guardduty\" or \"security-hub\", or leave it out",
         },
-        /// The Access Analyzer finding statuses forwarded, each once (default: ACTIVE, ARCHIVED and
-        /// RESOLVED; without ARCHIVED when the inventory has archive rules).
+        /// The Access Analyzer finding statuses forwarded, each once (default: ACTIVE,
+        /// ARCHIVED and RESOLVED; without ARCHIVED when the inventory has archive rules).
         statuses: Vec<Spanned<String>> = DistinctTextList {
             rule: checks::FINDING_STATUS,
             noun: "status",

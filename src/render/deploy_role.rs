@@ -98,6 +98,9 @@ fn command(role: &DeployRole, deployment: &RoleDeployment) -> String {
     parameters.push(format!("ManagesKeys={}", deployment.manages_keys));
     parameters.push(format!("CreatesAnalyzer={}", deployment.creates_analyzer));
     // Printed only when needed, like ManagesArchiveRules.
+    if deployment.hub && role.keeps_archives {
+        parameters.push("KeepsArchives=true".to_string());
+    }
     if deployment.creates_unused_access_analyzer {
         parameters.push("CreatesUnusedAccessAnalyzer=true".to_string());
     }

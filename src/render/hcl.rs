@@ -14,6 +14,8 @@ pub enum Expr<'a> {
     /// A string literal; escaped when printed (`"`, `\`, `${`, `%{`, control characters).
     Str(Text<'a>),
     Bool(bool),
+    /// A whole number, printed in decimal.
+    Number(u64),
     /// A reference such as `module.hub.topic_arn`, built by fanin from identifiers it
     /// checked; never from free text.
     Ref(Text<'a>),
@@ -292,7 +294,7 @@ fn print_attributes(out: &mut String, attrs: &[impl Entry], indent: usize) {
 /// Whether a value prints on a single line.
 fn is_inline(expr: &Expr) -> bool {
     match expr {
-        Expr::Str(_) | Expr::Bool(_) | Expr::Ref(_) | Expr::Member { .. } => true,
+        Expr::Str(_) | Expr::Bool(_) | Expr::Number(_) | Expr::Ref(_) | Expr::Member { .. } => true,
         Expr::List(items) => items.len() <= MAX_INLINE_LIST && items.iter().all(is_inline),
         Expr::Map(entries) => entries.is_empty(),
     }
@@ -303,6 +305,7 @@ fn push_inline(out: &mut String, expr: &Expr) {
     match expr {
         Expr::Str(s) => quote_into(out, s),
         Expr::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Expr::Number(n) => out.push_str(&n.to_string()),
         Expr::Ref(r) => out.push_str(r),
         Expr::Member {
             object,

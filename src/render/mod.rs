@@ -204,10 +204,9 @@ fn modules_blocks<'a>(model: &'a Model, stack: &'a Stack) -> impl Iterator<Item 
 }
 
 /// A module's choice of findings: the unused access analyzer where it creates it, the
-/// sources, statuses, resource types and severity its rules forward and, where it creates
-/// the analyzer, the archive rules; none of them when
-/// the inventory makes no choice (the module's
-/// defaults are the tree as it was before these choices existed).
+/// sources, statuses, resource types, severity and custom patterns its rules forward and,
+/// where it creates the analyzer, the archive rules; none of them when the inventory makes
+/// no choice (the module's defaults are the tree as it was before these choices existed).
 fn findings_attrs<'a>(
     block: Block<'a>,
     model: &'a Model,
@@ -219,7 +218,7 @@ fn findings_attrs<'a>(
         block = block.attr("create_unused_access_analyzer", Expr::Bool(true));
     }
     let findings = &model.findings;
-    if !findings.external_access_only() {
+    if findings.sources != ["external-access"] {
         let sources = findings.sources.iter().map(|s| str(*s)).collect();
         block = block.attr("finding_sources", Expr::List(sources));
     }
@@ -347,6 +346,9 @@ fn hub_module<'a>(model: &'a Model, source: Expr<'a>) -> Block<'a> {
     if hub.text_messages {
         block = block.attr("topic_message", str("text"));
     }
+    if let Some(days) = hub.archive_days {
+        block = block.attr("archive_retention_days", Expr::Number(days));
+    }
     block
 }
 
@@ -389,6 +391,14 @@ fn outputs<'a>(model: &Model, stack: &'a Stack) -> Vec<Block<'a>> {
                 "additional_intake_bus_arns",
                 "Intake buses opened when the first was full, by number; each member forwards to one of them or to intake_bus_arn.".into(),
                 reference("module.hub.additional_intake_bus_arns"),
+            ));
+        }
+        if model.hub.archive_days.is_some() {
+            blocks.push(output(
+                "archive_arns",
+                "EventBridge archives of the buses with finding rules, by bus key, for replays."
+                    .into(),
+                reference("module.hub.archive_arns"),
             ));
         }
         if model.hub.findings_queue {

@@ -395,6 +395,13 @@ fn findings_section(model: &Model) -> String {
         }
         s.push('\n');
     }
+    if let Some(days) = model.hub.archive_days {
+        let _ = writeln!(
+            s,
+            "Archived for replay: the events of every bus with finding rules, {} (`[notify] archive_days`; the root's output `archive_arns`).",
+            count(usize::try_from(days).unwrap_or(usize::MAX), "day", "days")
+        );
+    }
     if !findings.archive_rules.is_empty() {
         let names: Vec<String> = findings
             .archive_rules

@@ -336,6 +336,7 @@ class Expected:
     sources: list[str] = field(default_factory=lambda: ["external-access"])
     min_severity: str | None = None  # [findings] min_severity
     custom_patterns: dict[str, str] = field(default_factory=dict)  # [findings.custom_patterns]
+    archive_days: int | None = None  # [notify] archive_days
 
     @property
     def queues_use_keys(self) -> bool:
@@ -423,6 +424,11 @@ class Expected:
                   for key, bus in buses.items() for name in self.custom_patterns}
         return rules
 
+    def hub_bus_keys(self) -> dict[str, tuple[str, None]]:
+        """The key of each bus with finding rules (its external access rule's) -> (bus, None)."""
+        return {key: (bus, None) for key, (bus, source) in self.hub_rule_sources().items()
+                if source == "external-access"}
+
     def hub_rules(self) -> dict[str, tuple[str, str, str]]:
         """key -> (bus, rule name, rule ARN)."""
         base = f"arn:aws:events:{self.hub_region}:{self.hub_id}:rule"
@@ -503,6 +509,7 @@ def expected_from(text: str) -> Expected:
         sources=[s for s in SOURCES if s in inv.get("findings", {}).get("sources", ["external-access"])],
         min_severity=inv.get("findings", {}).get("min_severity"),
         custom_patterns=dict(inv.get("findings", {}).get("custom_patterns", {})),
+        archive_days=inv["notify"].get("archive_days"),
     )
     e.keys[hub["account_id"]] = hub.get("name", "hub")
     e.spokes[hub["account_id"]] = list(hub.get("regions", []))
@@ -693,6 +700,8 @@ class Aws:
                     if described.get("Policy"):
                         a["bus_policies"][(region, name)] = json.loads(described["Policy"])
                     for rule in events.list_rules(EventBusName=name)["Rules"]:
+                        if rule.get("ManagedBy") and rule["Name"].startswith("Events-Archive-"):
+                            continue  # an archive's own rule, made by EventBridge (archives below)
                         targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=name)["Targets"]
                         a["rules"][(region, name, rule["Name"])] = {
                             "arn": rule["Arn"],
@@ -709,6 +718,13 @@ class Aws:
                                 for t in sorted(targets, key=lambda t: t["Id"])
                             ],
                         }
+                for archive in events.list_archives()["Archives"]:
+                    described = events.describe_archive(ArchiveName=archive["ArchiveName"])
+                    a["archives"][(region, archive["ArchiveName"])] = {
+                        "source": described["EventSourceArn"],
+                        "pattern": json.loads(described["EventPattern"]) if described.get("EventPattern") else None,
+                        "retention": described.get("RetentionDays"),
+                    }
                 sns = self.client(account, "sns", region)
                 for topic in sns.list_topics()["Topics"]:
                     arn = topic["TopicArn"]
@@ -1306,7 +1322,7 @@ def canonical_policy(policy: dict | None) -> dict | None:
 
 def empty_account() -> dict:
     return {"buses": set(), "rules": {}, "bus_policies": {}, "roles": {}, "topics": {}, "queues": {},
-            "kms_keys": {}, "kms_aliases": set()}
+            "kms_keys": {}, "kms_aliases": set(), "archives": {}}
 
 
 def spoke_resources(e: Expected) -> tuple[str, ...]:
@@ -1340,6 +1356,8 @@ def hub_addresses(e: Expected, emails: list[str]) -> set[str]:
         out |= {f'module.hub.aws_cloudwatch_event_bus.additional_intake["{number}"]',
                 f'module.hub.aws_cloudwatch_event_bus_policy.additional_intake["{number}"]'}
     out |= {f'module.hub.aws_sns_topic_subscription.email["{m}"]' for m in emails}
+    if e.archive_days:
+        out |= {f'module.hub.aws_cloudwatch_event_archive.findings["{key}"]' for key in e.hub_bus_keys()}
     for key in e.hub_rules():
         out |= {f'module.hub.aws_cloudwatch_event_rule.finding["{key}"]',
                 f'module.hub.aws_cloudwatch_event_target.findings_topic["{key}"]'}
@@ -1385,6 +1403,15 @@ def expected_snapshot(
             + [{"id": "findings-topic", "arn": e.topic_arn, "role": None, "retry": RETRY_POLICY,
                 "dlq": e.hub_dlq_arn if e.dead_letter else None}],
         }
+    for key, (bus, _) in e.hub_bus_keys().items():
+        if e.archive_days:
+            source = (f"arn:aws:events:{e.hub_region}:{e.hub_id}:event-bus/{bus}")
+            hub["archives"][(e.hub_region, f"{e.prefix}-{key}-findings")] = {
+                "source": source,
+                # The default bus carries every event of the hub: only the forwarded ones.
+                "pattern": e.spoke_pattern if bus == "default" else None,
+                "retention": e.archive_days,
+            }
     queue_arn = f"arn:aws:sqs:{e.hub_region}:{e.hub_id}:{TEST_QUEUE}"
     hub["topics"][e.topic_arn] = {
         "subscriptions": sorted([("email", m) for m in emails] + [("sqs", queue_arn)]),
@@ -1889,3 +1916,14 @@ def assert_parliament_finds_nothing(policies: dict[str, dict], scratch: Path) ->
     }))
     rc, findings = lint()
     assert rc != 0 and findings, "parliament found nothing in a broken policy"
+
+
+def assert_archives_hold_findings(aws: "Aws", e: "Expected") -> None:
+    """Each intake bus's archive holds events (the findings members forwarded there)."""
+    events = aws.client(e.hub_id, "events", e.hub_region)
+    for key, (bus, _) in e.hub_bus_keys().items():
+        if bus == "default":
+            continue
+        name = f"{e.prefix}-{key}-findings"
+        count = events.describe_archive(ArchiveName=name)["EventCount"]
+        assert count > 0, f"the archive {name} of {bus} holds no event"

@@ -7,7 +7,8 @@ queue`, with the hub's key), which gets every finding as EventBridge sent it, an
 text per finding on the topic (`[notify] format = "text"`), asserted word for word, and every
 finding source (`[findings] sources`, with `min_severity = "HIGH"`) and a custom pattern
 (Macie's High findings): an event of each passes its hub rule and one does not, from members
-on both buses and from the hub itself.
+on both buses and from the hub itself; and an EventBridge archive of every bus with finding
+rules (`[notify] archive_days`), each intake bus's holding the findings forwarded there.
 Applied, every account holds exactly what the inventory says (each bus's policy lists its own
 members, each spoke targets its bus), findings from members on both buses reach the hub's
 topic, a new member joins the bus with room and changes nothing but its own spokes and that
@@ -40,7 +41,7 @@ def two_bus_inventory_text() -> str:
     e = h.expected_from(text)
     quota = len(json.dumps(h.bus_policy(e.bus_arn(2), [PROD, STAGING]), separators=(",", ":"), sort_keys=True))
     text = text.replace("[settings]\n", f'[settings]\nbus_policy_quota = {quota}\ndead_letter_queue_encryption = "sse-kms"\n', 1)
-    text = text.replace("[notify]\n", "[notify]\nencrypt_topic = false\nqueue = true\nformat = \"text\"\n", 1)
+    text = text.replace("[notify]\n", "[notify]\nencrypt_topic = false\nqueue = true\nformat = \"text\"\narchive_days = 30\n", 1)
     sources = ", ".join(f'"{source}"' for source in h.SOURCES)
     findings = (f'[findings]\nsources = [{sources}]\nmin_severity = "HIGH"\n\n'
                 f"[findings.custom_patterns]\nmacie = '{h.MACIE_PATTERN}'\n\n")
@@ -100,6 +101,7 @@ def test_02_findings_from_members_on_both_buses_reach_the_topic_and_the_queue(wo
     senders = h.every_sender(w.expected)
     assert {w.expected.bus_of(a) for a, _ in senders if a != HUB} == {1, 2}, senders
     h.assert_findings_arrive(w.aws, w.expected, senders, deleted_from=(SANDBOX, w.expected.hub_region))
+    h.assert_archives_hold_findings(w.aws, w.expected)
 
 
 def test_02b_every_source_reaches_the_queue_and_the_topic_past_its_filter(world):

@@ -925,3 +925,63 @@ run "a_rule_per_bus_for_each_custom_pattern_sending_the_event" {
     error_message = "Custom patterns' events go to the topic as they are; the finding sources keep their lines."
   }
 }
+
+run "an_archive_per_bus_with_finding_rules_when_asked" {
+  command = apply
+
+  variables {
+    archive_retention_days  = 90
+    additional_intake_buses = { "2" = ["444444444444"] }
+    finding_sources         = ["external-access", "guardduty"]
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_event_archive.findings)) == toset(["local", "intake", "intake-2"])
+    error_message = "Every bus with finding rules needs its archive."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_archive.findings["intake-2"].name == "fanin-intake-2-findings"
+      && aws_cloudwatch_event_archive.findings["intake-2"].event_source_arn == aws_cloudwatch_event_bus.additional_intake["2"].arn
+      && aws_cloudwatch_event_archive.findings["intake-2"].event_pattern == null
+      && aws_cloudwatch_event_archive.findings["intake-2"].retention_days == 90
+    )
+    error_message = "An intake bus's archive keeps every event members put on it, for the days asked."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_archive.findings["local"].event_source_arn == "arn:aws:events:eu-west-1:111111111111:event-bus/default"
+      && jsondecode(aws_cloudwatch_event_archive.findings["local"].event_pattern) == {
+        "source"      = ["aws.access-analyzer", "aws.guardduty"]
+        "detail-type" = ["Access Analyzer Finding", "GuardDuty Finding"]
+      }
+    )
+    error_message = "The default bus's archive keeps only the forwarded sources' events."
+  }
+
+  assert {
+    condition     = output.archive_arns["intake"] == aws_cloudwatch_event_archive.findings["intake"].arn
+    error_message = "The archives' ARNs must be output for replays."
+  }
+}
+
+run "no_archive_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_cloudwatch_event_archive.findings) == 0
+    error_message = "Archives must be opt-in."
+  }
+}
+
+run "refuses_a_fraction_of_a_day" {
+  command = plan
+
+  variables {
+    archive_retention_days = 1.5
+  }
+
+  expect_failures = [var.archive_retention_days]
+}

@@ -333,7 +333,7 @@ run "archives_expected_findings_and_forwards_the_statuses_asked_for" {
   }
 
   assert {
-    condition = jsondecode(local.finding_event_pattern) == {
+    condition = jsondecode(local.forwarded_event_pattern) == {
       "source"      = ["aws.access-analyzer"]
       "detail-type" = ["Access Analyzer Finding"]
       "detail"      = { "isDeleted" = [false], "status" = ["ACTIVE", "RESOLVED"] }

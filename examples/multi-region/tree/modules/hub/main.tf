@@ -57,6 +57,23 @@ locals {
       },
     )
   }
+
+  # Every forwarded pattern: the finding sources' and the custom ones.
+  forwarded_patterns = concat(
+    [for source in var.finding_sources : local.finding_event_patterns[source]],
+    [for name, pattern in var.custom_event_patterns : jsondecode(pattern)],
+  )
+  # One pattern: exactly it. Several: every event of their sources and detail
+  # types (a field matches any of the values it lists: EventBridge user guide,
+  # "Event pattern syntax"; detail types only when every pattern names them);
+  # their filters on detail differ, so the hub's rules, one per pattern,
+  # apply them.
+  forwarded_event_pattern = length(local.forwarded_patterns) == 1 ? jsonencode(local.forwarded_patterns[0]) : jsonencode(merge(
+    { "source" = distinct(flatten([for p in local.forwarded_patterns : p["source"]])) },
+    alltrue([for p in local.forwarded_patterns : can(p["detail-type"])]) ? {
+      "detail-type" = distinct(flatten([for p in local.forwarded_patterns : p["detail-type"]]))
+    } : {},
+  ))
 }
 
 locals {
@@ -145,6 +162,13 @@ locals {
     { local = "default" },
     var.use_default_bus ? {} : { intake = aws_cloudwatch_event_bus.intake[0].name },
     { for number, bus in aws_cloudwatch_event_bus.additional_intake : "intake-${number}" => bus.name },
+  )
+
+  # The ARN of each bus with finding rules, by the same key.
+  finding_rule_bus_arns = merge(
+    { local = local.default_bus_arn },
+    var.use_default_bus ? {} : { intake = aws_cloudwatch_event_bus.intake[0].arn },
+    { for number, bus in aws_cloudwatch_event_bus.additional_intake : "intake-${number}" => bus.arn },
   )
 
   # A finding rule per bus and source: "<bus key>" for external access (the
@@ -337,6 +361,24 @@ resource "aws_cloudwatch_event_target" "findings_topic" {
   # Publishing fails until the topic (and its key) let the rules in; failures
   # must have somewhere to go from the first event on.
   depends_on = [aws_sns_topic_policy.findings, aws_sqs_queue_policy.dead_letter]
+}
+
+# The events that reached each bus with finding rules, kept for replay
+# (archive_retention_days; EventBridge user guide, "Archiving and replaying
+# events in Amazon EventBridge"): a replay sends them through the bus's rules
+# again. A dedicated intake bus carries only what members forward, so its
+# archive keeps everything; the default bus carries every event of the hub
+# account, so its archive keeps only the forwarded sources' events. hashicorp/aws
+# 5.x cannot give an archive a key of yours: EventBridge encrypts it with an
+# AWS owned key.
+resource "aws_cloudwatch_event_archive" "findings" {
+  for_each = var.archive_retention_days == null ? {} : local.finding_rule_buses
+
+  name             = "${var.name_prefix}-${each.key}-findings"
+  description      = "Events that reached the ${each.value} bus, for replay."
+  event_source_arn = local.finding_rule_bus_arns[each.key]
+  event_pattern    = each.value == "default" ? local.forwarded_event_pattern : null
+  retention_days   = var.archive_retention_days
 }
 
 locals {

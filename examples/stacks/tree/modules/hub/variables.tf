@@ -139,6 +139,17 @@ variable "findings_queue" {
   nullable    = false
 }
 
+variable "archive_retention_days" {
+  description = "Keep the events of every bus with finding rules in an EventBridge archive \"<name_prefix>-<bus key>-findings\" for this many days, to replay them (EventBridge StartReplay) after a destination was down or changed: each dedicated intake bus's archive keeps every event members put on it, the hub's default bus's only the forwarded sources' and custom patterns' events. Encrypted by EventBridge with an AWS owned key. null (the default): no archive."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.archive_retention_days == null ? true : (var.archive_retention_days >= 1 && floor(var.archive_retention_days) == var.archive_retention_days)
+    error_message = "The archive_retention_days must be null or a whole number of days, at least 1."
+  }
+}
+
 variable "dead_letter_queue_encryption" {
   description = "How the dead-letter queue and the findings queue are encrypted at rest: \"sse-sqs\" (SQS-managed keys, no charge, no key policy) or \"sse-kms\" (the hub's customer-managed KMS key, shared with the topic; for policies that require customer-managed keys)."
   type        = string

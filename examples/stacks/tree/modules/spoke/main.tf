@@ -53,9 +53,8 @@ locals {
       },
     )
   }
-}
 
-locals {
+  # Every forwarded pattern: the finding sources' and the custom ones.
   forwarded_patterns = concat(
     [for source in var.finding_sources : local.finding_event_patterns[source]],
     [for name, pattern in var.custom_event_patterns : jsondecode(pattern)],
@@ -65,13 +64,14 @@ locals {
   # "Event pattern syntax"; detail types only when every pattern names them);
   # their filters on detail differ, so the hub's rules, one per pattern,
   # apply them.
-  finding_event_pattern = length(local.forwarded_patterns) == 1 ? jsonencode(local.forwarded_patterns[0]) : jsonencode(merge(
+  forwarded_event_pattern = length(local.forwarded_patterns) == 1 ? jsonencode(local.forwarded_patterns[0]) : jsonencode(merge(
     { "source" = distinct(flatten([for p in local.forwarded_patterns : p["source"]])) },
     alltrue([for p in local.forwarded_patterns : can(p["detail-type"])]) ? {
       "detail-type" = distinct(flatten([for p in local.forwarded_patterns : p["detail-type"]]))
     } : {},
   ))
 }
+
 
 # The partition ("aws", "aws-cn", "aws-us-gov") keeps built ARNs correct.
 data "aws_partition" "current" {}
@@ -130,7 +130,7 @@ resource "aws_cloudwatch_event_rule" "finding" {
   name           = "${var.name_prefix}-findings-to-hub"
   description    = length(local.forwarded_patterns) == 1 && var.finding_sources == ["external-access"] ? "Forwards Access Analyzer findings to the hub's intake bus." : "Forwards findings (${join(", ", concat(var.finding_sources, [for name in keys(var.custom_event_patterns) : "custom ${name}"]))}) to the hub's intake bus."
   event_bus_name = "default"
-  event_pattern  = local.finding_event_pattern
+  event_pattern  = local.forwarded_event_pattern
 }
 
 # EventBridge needs a role to deliver to a bus in another account. IAM is
