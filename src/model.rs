@@ -549,9 +549,10 @@ pub fn build_after(
         .map(|(k, v)| (k.value.clone(), v.value.clone()))
         .collect();
 
+    let archive_days = inv.notify.archive_days.as_ref().map(|d| d.value);
     let deploy_role = DeployRole {
         manages_archive_rules: !findings.archive_rules.is_empty(),
-        keeps_archives: inv.notify.archive_days.is_some(),
+        keeps_archives: archive_days.is_some(),
         external_id: settings.external_id.clone(),
         name_prefix: settings.name_prefix.clone(),
         topic_name: if topic_name == default_topic_name {
@@ -584,7 +585,7 @@ pub fn build_after(
             encrypt_topic: queues.encrypt_topic,
             findings_queue: queues.findings_queue,
             text_messages: inv.notify.format == Some(inventory::MessageFormat::Text),
-            archive_days: inv.notify.archive_days.as_ref().map(|d| d.value),
+            archive_days,
         },
         layout,
         stacks,

@@ -225,7 +225,7 @@ fn archives_only_when_asked_with_their_days_outputs_and_the_hubs_grant() {
     ));
     let main = text_of(&archived, "main.tf");
     let hub = hub_block(&main);
-    let spaced: String = hub.split_whitespace().collect::<Vec<_>>().join(" ");
+    let spaced = common::spaced(hub);
     assert!(spaced.contains("archive_retention_days = 400"), "{hub}");
     assert_eq!(main.matches("archive_retention_days").count(), 1, "{main}");
     assert!(!text_of(&plain, "main.tf").contains("archive"));

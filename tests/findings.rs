@@ -238,18 +238,13 @@ fn in_the_stacks_layout_each_root_with_an_analyzer_has_the_rules() {
     assert!(!Path::new(&out.join("main.tf")).exists());
 }
 
-/// A module block's text with each run of spaces made one (attributes are aligned).
-fn spaced(body: &str) -> String {
-    body.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 #[test]
 fn sources_and_their_filters_go_to_every_module_in_one_order() {
     let tree = generate(&format!(
         "{BASE}\n[findings]\nsources = [\"security-hub\", \"guardduty\", \"external-access\"]\nmin_severity = \"HIGH\"\nresource_types = [\"AWS::S3::Bucket\", \"AWS::KMS::Key\"]\n"
     ));
     for (name, body) in modules(&tree.main) {
-        let body = spaced(&body);
+        let body = common::spaced(&body);
         for wanted in [
             r#"finding_sources = ["external-access", "guardduty", "security-hub"]"#,
             r#"finding_resource_types = ["AWS::S3::Bucket", "AWS::KMS::Key"]"#,
@@ -284,7 +279,7 @@ fn the_unused_access_analyzer_is_made_once_per_account_where_fanin_makes_analyze
     let modules = modules(&tree.main);
     let creating: Vec<&str> = modules
         .iter()
-        .filter(|(_, body)| spaced(body).contains("create_unused_access_analyzer = true"))
+        .filter(|(_, body)| common::spaced(body).contains("create_unused_access_analyzer = true"))
         .map(|(name, _)| name.as_str())
         .collect();
     // The hub in its home region; prod in its first region (sorted); legacy keeps its own
@@ -292,7 +287,7 @@ fn the_unused_access_analyzer_is_made_once_per_account_where_fanin_makes_analyze
     assert_eq!(creating, ["hub", "spoke_prod_eu_west_1"]);
     for (name, body) in &modules {
         assert!(
-            spaced(body).contains(r#"finding_sources = ["unused-access"]"#),
+            common::spaced(body).contains(r#"finding_sources = ["unused-access"]"#),
             "{name}: {body}"
         );
     }

@@ -294,3 +294,9 @@ pub fn schema_verdict(text: &str, format: fanin::inventory::Format) -> Result<()
         Err(errors)
     }
 }
+
+/// Generated HCL with each run of whitespace made one space: attributes are aligned, so the
+/// padding depends on the longest name in the block.
+pub fn spaced(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
