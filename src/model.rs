@@ -165,6 +165,8 @@ pub struct DeployRole {
     pub manages_archive_rules: bool,
     /// The hub keeps EventBridge archives (`[notify] archive_days`).
     pub keeps_archives: bool,
+    /// The hub has the findings log group (`[notify] log_days`).
+    pub keeps_findings_log: bool,
     /// One deployment per distinct set of parameters: the hub's first, then the members'.
     pub deployments: Vec<RoleDeployment>,
 }
@@ -321,6 +323,8 @@ pub struct Hub {
     pub text_messages: bool,
     /// Days the archives of the buses with finding rules keep events; `None`: no archive.
     pub archive_days: Option<u64>,
+    /// Days the findings log group keeps events; `None`: no log group.
+    pub log_days: Option<u64>,
 }
 
 /// The topic's encryption and the queues, as the inventory asks for them (decided once).
@@ -329,6 +333,8 @@ struct Queues {
     dead_letter_queues: bool,
     dead_letter_queue_encryption: QueueEncryption,
     findings_queue: bool,
+    /// Days the findings log group keeps events (it is encrypted with the hub's key).
+    log_days: Option<u64>,
 }
 
 impl Queues {
@@ -341,6 +347,7 @@ impl Queues {
                 Some(DeadLetterQueueEncryption::SseSqs) | None => QueueEncryption::SqsManaged,
             },
             findings_queue: inv.notify.queue.unwrap_or(false),
+            log_days: inv.notify.log_days.as_ref().map(|d| d.value),
         }
     }
 
@@ -348,11 +355,12 @@ impl Queues {
         self.dead_letter_queue_encryption == QueueEncryption::CustomerManagedKey
     }
 
-    /// The hub has a KMS key: for its topic, or for a queue of its (dead-letter or findings
-    /// queue) with sse-kms.
+    /// The hub has a KMS key: for its topic, for a queue of its (dead-letter or findings
+    /// queue) with sse-kms, or for the findings log group.
     fn hub_key(&self) -> bool {
         self.encrypt_topic
             || (self.queues_use_keys() && (self.dead_letter_queues || self.findings_queue))
+            || self.log_days.is_some()
     }
 
     /// Each spoke has a KMS key: for its dead-letter queue with sse-kms.
@@ -550,23 +558,15 @@ pub fn build_after(
         .collect();
 
     let archive_days = inv.notify.archive_days.as_ref().map(|d| d.value);
-    let deploy_role = DeployRole {
-        manages_archive_rules: !findings.archive_rules.is_empty(),
-        keeps_archives: archive_days.is_some(),
-        external_id: settings.external_id.clone(),
-        name_prefix: settings.name_prefix.clone(),
-        topic_name: if topic_name == default_topic_name {
-            String::new()
-        } else {
-            topic_name.clone()
-        },
-        deployments: role_deployments(
-            &accounts,
-            settings.partition,
-            queues.hub_key(),
-            queues.spoke_keys(),
-        ),
-    };
+    let custom_topic_name = (topic_name != default_topic_name).then_some(topic_name.as_str());
+    let deploy_role = deploy_role(
+        &accounts,
+        &settings,
+        &findings,
+        &queues,
+        archive_days,
+        custom_topic_name,
+    );
 
     d.finish()?;
     Ok(Model {
@@ -586,6 +586,7 @@ pub fn build_after(
             findings_queue: queues.findings_queue,
             text_messages: inv.notify.format == Some(inventory::MessageFormat::Text),
             archive_days,
+            log_days: queues.log_days,
         },
         layout,
         stacks,
@@ -977,6 +978,32 @@ fn overflow_message(problem: &buses::Overflow, whose: &str, quota: usize) -> Str
             policy_len,
         } => format!(
             "the intake bus {bus} admits {members} members, whose policy takes {policy_len} characters, over {whose} of {quota}; members keep their bus from one generation to the next (moving one would replace its targets), so the quota must allow the policy: set settings.bus_policy_quota to at least {policy_len} (the hub's \"Event bus policy size\" quota, raised by AWS if needed), or retire members of {bus}"
+        ),
+    }
+}
+
+/// What the deploy roles must allow, from the choices already made for the tree; the topic
+/// name only when it is not the default one.
+fn deploy_role(
+    accounts: &[Account],
+    settings: &Resolved,
+    findings: &Findings,
+    queues: &Queues,
+    archive_days: Option<u64>,
+    custom_topic_name: Option<&str>,
+) -> DeployRole {
+    DeployRole {
+        manages_archive_rules: !findings.archive_rules.is_empty(),
+        keeps_archives: archive_days.is_some(),
+        keeps_findings_log: queues.log_days.is_some(),
+        external_id: settings.external_id.clone(),
+        name_prefix: settings.name_prefix.clone(),
+        topic_name: custom_topic_name.unwrap_or_default().to_string(),
+        deployments: role_deployments(
+            accounts,
+            settings.partition,
+            queues.hub_key(),
+            queues.spoke_keys(),
         ),
     }
 }

@@ -148,7 +148,8 @@ fn every_form(template: &Value) -> Vec<(String, Value)> {
         for keys in ["true", "false"] {
             for analyzer in ["true", "false"] {
                 // Archive rules and the unused access analyzer with the analyzer; the hub's
-                // archives with either (one more form each is enough: they add one statement).
+                // archives and log group with either (each adds statements of its own, so
+                // one more form each is enough).
                 for (archive, unused, archives) in [
                     ("true", "true", "true"),
                     ("true", "false", "false"),
@@ -163,6 +164,7 @@ fn every_form(template: &Value) -> Vec<(String, Value)> {
                             ("ManagesArchiveRules", archive),
                             ("CreatesUnusedAccessAnalyzer", unused),
                             ("KeepsArchives", archives),
+                            ("KeepsFindingsLog", archives),
                             ("TopicName", topic),
                         ];
                         let name = format!(
@@ -232,6 +234,7 @@ fn every_resource_type_in_the_modules_has_a_statement_and_no_statement_is_stale(
         ("ManagesArchiveRules", "true"),
         ("CreatesUnusedAccessAnalyzer", "true"),
         ("KeepsArchives", "true"),
+        ("KeepsFindingsLog", "true"),
     ];
     let member = sids(&policy(
         &template,
@@ -292,7 +295,10 @@ fn the_names_the_modules_give_fall_under_the_name_patterns() {
                     || (resource_type == "aws_iam_role_policy" && name.starts_with('"'))
                     // Archive rules live in the analyzer they are named after.
                     || (resource_type == "aws_accessanalyzer_archive_rule"
-                        && name == "aws_accessanalyzer_analyzer.account[0].analyzer_name");
+                        && name == "aws_accessanalyzer_analyzer.account[0].analyzer_name")
+                    // "/aws/events/<prefix>-findings", a local: the key policy names it first.
+                    || (resource_type == "aws_cloudwatch_log_group"
+                        && name == "local.findings_log_group_name");
                 assert!(
                     scoped,
                     "modules/{module}: {resource_type} named {name}, outside the role's patterns"
@@ -324,6 +330,8 @@ fn the_names_the_modules_give_fall_under_the_name_patterns() {
                         "AwsKmsKeyCreate",
                         "AwsCloudwatchEventBusPolicy",
                         "AwsSnsTopicSubscriptionManage",
+                        "AwsCloudwatchLogGroupRead",
+                        "AwsCloudwatchLogResourcePolicy",
                     ]
                     .contains(&sid);
                 assert!(named || documented_star, "{form}: {sid} grants {resource}");

@@ -1,4 +1,4 @@
-//! `[notify] queue`, `format` and `archive_days` in the generated tree. Only the hub module gets
+//! `[notify] queue`, `format`, `archive_days` and `log_days` in the generated tree. Only the hub module gets
 //! `findings_queue` and `topic_message`, and only when asked (otherwise every file is as
 //! before); the root then outputs the queue; the tree's README names both; the hub's deploy
 //! role manages keys when the queue is the only thing the hub key encrypts; a queue policy
@@ -248,4 +248,53 @@ fn archives_only_when_asked_with_their_days_outputs_and_the_hubs_grant() {
         assert!(!member.contains("KeepsArchives"), "{member}");
     }
     assert!(!text_of(&plain, "deploy-role/README.md").contains("KeepsArchives"));
+}
+
+#[test]
+fn a_findings_log_group_only_when_asked_with_the_hub_key_and_the_hubs_grant() {
+    let plain = generate(&BASE.replace(
+        "[members.prod]",
+        "[notify]\nencrypt_topic = false\n\n[members.prod]",
+    ));
+    let logged = generate(&BASE.replace(
+        "[members.prod]",
+        "[notify]\nencrypt_topic = false\nlog_days = 731\n\n[members.prod]",
+    ));
+    let main = text_of(&logged, "main.tf");
+    let spaced = common::spaced(hub_block(&main));
+    assert!(
+        spaced.contains("findings_log_retention_days = 731"),
+        "{main}"
+    );
+    assert_eq!(
+        main.matches("findings_log_retention_days").count(),
+        1,
+        "{main}"
+    );
+    assert!(!text_of(&plain, "main.tf").contains("findings_log"));
+    assert!(text_of(&logged, "outputs.tf").contains("output \"findings_log_group_name\""));
+    assert!(text_of(&logged, "README.md").contains(
+        "Logged: every finding's event in the CloudWatch Logs group `/aws/events/fanin-findings`, 731 days"
+    ));
+    // The log group alone needs the hub key: the hub's role manages keys, and keeps the log.
+    let role = text_of(&logged, "deploy-role/README.md");
+    let hub = role
+        .split("```sh\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    assert!(
+        hub.contains("AccountKind=hub")
+            && hub.contains("ManagesKeys=true")
+            && hub.contains("KeepsFindingsLog=true"),
+        "{hub}"
+    );
+    let plain_role = text_of(&plain, "deploy-role/README.md");
+    let plain_hub = plain_role.split("```sh\n").nth(1).unwrap();
+    assert!(
+        plain_hub.contains("ManagesKeys=false") && !plain_role.contains("KeepsFindingsLog"),
+        "{plain_role}"
+    );
 }

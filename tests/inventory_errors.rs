@@ -2292,6 +2292,11 @@ fn bad_findings_and_archive_rules_are_refused_with_what_is_allowed() {
             "expected a table of names to texts, found",
         ),
         (
+            format!("{HUB}{PROD}\n[notify]\nlog_days = 100\n"),
+            "notify.log_days",
+            "100 days is not a period offered here; allowed: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400",
+        ),
+        (
             format!("{HUB}{PROD}\n[notify]\narchive_days = 0\n"),
             "notify.archive_days",
             "at least 1",

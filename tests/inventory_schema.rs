@@ -73,7 +73,7 @@ fn every_section_is_an_object_with_exactly_its_fields() {
             let property = &object["properties"][field.name];
             let expected = match &field.kind {
                 Kind::Flag => "boolean",
-                Kind::Count | Kind::Version => "integer",
+                Kind::Count | Kind::Days(_) | Kind::Version => "integer",
                 Kind::Text(_) | Kind::Choice(_) => "string",
                 Kind::TextList { .. } | Kind::Regions { .. } | Kind::Sections(_) => "array",
                 Kind::Keyed { .. } | Kind::Tags | Kind::NamedTexts { .. } => "object",

@@ -150,6 +150,25 @@ variable "archive_retention_days" {
   }
 }
 
+variable "findings_log" {
+  description = "Also send every finding, as the event EventBridge delivers, to a CloudWatch Logs group \"/aws/events/<name_prefix>-findings\" in the hub, searchable with Logs Insights, kept findings_log_retention_days and encrypted with the hub's key."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "findings_log_retention_days" {
+  description = "How many days the findings log group keeps events: a period CloudWatch Logs offers (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)."
+  type        = number
+  default     = 365
+  nullable    = false
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.findings_log_retention_days)
+    error_message = "The findings_log_retention_days must be a period CloudWatch Logs offers: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653."
+  }
+}
+
 variable "dead_letter_queue_encryption" {
   description = "How the dead-letter queue and the findings queue are encrypted at rest: \"sse-sqs\" (SQS-managed keys, no charge, no key policy) or \"sse-kms\" (the hub's customer-managed KMS key, shared with the topic; for policies that require customer-managed keys)."
   type        = string

@@ -427,6 +427,13 @@ pub(super) fn check_custom_pattern(v: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The retention periods CloudWatch Logs offers, in days (PutRetentionPolicy's
+/// `retentionInDays`).
+pub const LOG_RETENTION_DAYS: [u64; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
 /// Archive rule names, as CreateArchiveRule takes them: 1-255 characters, pattern
 /// `[A-Za-z][A-Za-z0-9_.-]*`
 /// (https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_CreateArchiveRule.html).

@@ -46,6 +46,8 @@ pub enum Kind {
     Flag,
     /// A whole number of at least 1.
     Count,
+    /// One of the listed whole numbers of days.
+    Days(&'static [u64]),
     /// A list of strings, each checked by the field's rule; when written, with `min_items`
     /// to `max_items` entries, each listed once when `each_once`.
     TextList {
@@ -250,6 +252,40 @@ impl Read for Count {
     }
     fn kind(&self) -> Kind {
         Kind::Count
+    }
+}
+
+/// An optional number of days, one of those listed.
+pub(super) struct Days(pub &'static [u64]);
+
+impl Read for Days {
+    type Output = Option<Spanned<u64>>;
+    fn read(
+        &self,
+        t: &mut Table<'_>,
+        name: &'static str,
+        d: &mut Collector,
+    ) -> Option<Self::Output> {
+        let days = t.count(name, d);
+        if let Some(days) = &days
+            && !self.0.contains(&days.value)
+        {
+            let allowed: Vec<String> = self.0.iter().map(u64::to_string).collect();
+            d.report(
+                &t.field(name),
+                days.location,
+                format!(
+                    "{} days is not a period offered here; allowed: {}",
+                    days.value,
+                    allowed.join(", ")
+                ),
+            );
+            return None;
+        }
+        Some(days)
+    }
+    fn kind(&self) -> Kind {
+        Kind::Days(self.0)
     }
 }
 

@@ -15,7 +15,7 @@ mod tree;
 
 use crate::diagnostics::{Collector, Diagnostics, Location};
 use fields::{
-    Choice, Choices, Count, DistinctTextList, Flag, NamedTexts, Regions, RequiredText, Text,
+    Choice, Choices, Count, Days, DistinctTextList, Flag, NamedTexts, Regions, RequiredText, Text,
     TextList,
 };
 use read::{Filter, FilterValues};
@@ -167,6 +167,9 @@ section! {
         /// Keep the events of the hub's buses with finding rules in EventBridge archives for
         /// this many days, to replay them (default: no archive).
         archive_days: Option<Spanned<u64>> = Count,
+        /// Also write every finding's event to a CloudWatch Logs group in the hub, kept this
+        /// many days (a period CloudWatch Logs offers; default: no log group).
+        log_days: Option<Spanned<u64>> = Days(&checks::LOG_RETENTION_DAYS),
     }
 }
 

@@ -91,6 +91,7 @@ fn value(kind: &Kind) -> Value {
         Kind::Choice(choices) => json!({ "type": "string", "enum": choices }),
         Kind::Flag => json!({ "type": "boolean" }),
         Kind::Count => json!({ "type": "integer", "minimum": 1 }),
+        Kind::Days(days) => json!({ "type": "integer", "enum": days }),
         Kind::TextList {
             item,
             each_once,

@@ -101,6 +101,9 @@ fn command(role: &DeployRole, deployment: &RoleDeployment) -> String {
     if deployment.hub && role.keeps_archives {
         parameters.push("KeepsArchives=true".to_string());
     }
+    if deployment.hub && role.keeps_findings_log {
+        parameters.push("KeepsFindingsLog=true".to_string());
+    }
     if deployment.creates_unused_access_analyzer {
         parameters.push("CreatesUnusedAccessAnalyzer=true".to_string());
     }

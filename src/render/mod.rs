@@ -349,6 +349,11 @@ fn hub_module<'a>(model: &'a Model, source: Expr<'a>) -> Block<'a> {
     if let Some(days) = hub.archive_days {
         block = block.attr("archive_retention_days", Expr::Number(days));
     }
+    if let Some(days) = hub.log_days {
+        block = block
+            .attr("findings_log", Expr::Bool(true))
+            .attr("findings_log_retention_days", Expr::Number(days));
+    }
     block
 }
 
@@ -391,6 +396,14 @@ fn outputs<'a>(model: &Model, stack: &'a Stack) -> Vec<Block<'a>> {
                 "additional_intake_bus_arns",
                 "Intake buses opened when the first was full, by number; each member forwards to one of them or to intake_bus_arn.".into(),
                 reference("module.hub.additional_intake_bus_arns"),
+            ));
+        }
+        if model.hub.log_days.is_some() {
+            blocks.push(output(
+                "findings_log_group_name",
+                "CloudWatch Logs group that also receives every finding's event, for Logs Insights."
+                    .into(),
+                reference("module.hub.findings_log_group_name"),
             ));
         }
         if model.hub.archive_days.is_some() {

@@ -395,6 +395,14 @@ fn findings_section(model: &Model) -> String {
         }
         s.push('\n');
     }
+    if let Some(days) = model.hub.log_days {
+        let _ = writeln!(
+            s,
+            "Logged: every finding's event in the CloudWatch Logs group `/aws/events/{}-findings`, {} (`[notify] log_days`).",
+            model.name_prefix,
+            count(usize::try_from(days).unwrap_or(usize::MAX), "day", "days")
+        );
+    }
     if let Some(days) = model.hub.archive_days {
         let _ = writeln!(
             s,

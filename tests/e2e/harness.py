@@ -47,7 +47,7 @@ SANDBOX_USER = "e2e-profile-user"
 
 # Every AWS API the tree (fanin's modules and the test's own file) calls, each pointed at moto
 # by the override file; a service missing here would go to the closed proxy and fail.
-ENDPOINT_SERVICES = ("sts", "iam", "cloudwatchevents", "sns", "sqs", "kms")
+ENDPOINT_SERVICES = ("sts", "iam", "cloudwatchevents", "sns", "sqs", "kms", "cloudwatchlogs")
 
 DUMMY_KEY = "AKIAE2EDUMMYKEY00000"
 DUMMY_SECRET = "e2e-dummy-secret"
@@ -337,6 +337,7 @@ class Expected:
     min_severity: str | None = None  # [findings] min_severity
     custom_patterns: dict[str, str] = field(default_factory=dict)  # [findings.custom_patterns]
     archive_days: int | None = None  # [notify] archive_days
+    log_days: int | None = None  # [notify] log_days
 
     @property
     def queues_use_keys(self) -> bool:
@@ -355,8 +356,16 @@ class Expected:
 
     @property
     def hub_key(self) -> bool:
-        """The hub has a key: for the topic, or for its queues."""
-        return self.encrypt_topic or self.hub_queues_use_key
+        """The hub has a key: for the topic, its queues or the findings log group."""
+        return self.encrypt_topic or self.hub_queues_use_key or bool(self.log_days)
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/events/{self.prefix}-findings"
+
+    @property
+    def log_group_arn(self) -> str:
+        return f"arn:aws:logs:{self.hub_region}:{self.hub_id}:log-group:{self.log_group}"
 
     @property
     def hub_queue(self) -> str:
@@ -510,6 +519,7 @@ def expected_from(text: str) -> Expected:
         min_severity=inv.get("findings", {}).get("min_severity"),
         custom_patterns=dict(inv.get("findings", {}).get("custom_patterns", {})),
         archive_days=inv["notify"].get("archive_days"),
+        log_days=inv["notify"].get("log_days"),
     )
     e.keys[hub["account_id"]] = hub.get("name", "hub")
     e.spokes[hub["account_id"]] = list(hub.get("regions", []))
@@ -725,6 +735,13 @@ class Aws:
                         "pattern": json.loads(described["EventPattern"]) if described.get("EventPattern") else None,
                         "retention": described.get("RetentionDays"),
                     }
+                logs = self.client(account, "logs", region)
+                for group in logs.describe_log_groups()["logGroups"]:
+                    a["log_groups"][(region, group["logGroupName"])] = {
+                        "retention": group.get("retentionInDays"), "kms": group.get("kmsKeyId"),
+                    }
+                for policy in logs.describe_resource_policies()["resourcePolicies"]:
+                    a["log_policies"][(region, policy["policyName"])] = json.loads(policy["policyDocument"])
                 sns = self.client(account, "sns", region)
                 for topic in sns.list_topics()["Topics"]:
                     arn = topic["TopicArn"]
@@ -982,10 +999,12 @@ def assert_every_source_arrives(aws: "Aws", e: "Expected", account: str, region:
     sqs = aws.client(e.hub_id, "sqs", e.hub_region)
     queue = sqs.get_queue_url(QueueName=TEST_QUEUE)["QueueUrl"]
     findings_queue = sqs.get_queue_url(QueueName=e.hub_queue)["QueueUrl"]
-    wanted_events, wanted_texts = [], []
+    wanted_events, wanted_texts, stopped_entries = [], [], []
     for source, entry, passes in source_events(account, region):
         r = aws.client(account, "events", region).put_events(Entries=[entry])
         assert r["FailedEntryCount"] == 0, r
+        if not passes:
+            stopped_entries.append(entry)
         if passes:
             event = {"account": account, "region": region, "source": entry["Source"],
                      "detail-type": entry["DetailType"], "resources": entry["Resources"],
@@ -1009,6 +1028,16 @@ def assert_every_source_arrives(aws: "Aws", e: "Expected", account: str, region:
         f"the findings queue got\n{sorted(map(key, queued))}\ninstead of\n{sorted(map(key, wanted_events))}")
     for event in queued:
         assert (event["account"], event["region"]) == (account, region), event
+    if e.log_days:
+        # The log group got every event the hub's rules took, as itself, and none they
+        # stopped (moto writes each as the message of a log event of its own stream).
+        logs = aws.client(e.hub_id, "logs", e.hub_region)
+        logged = {key(json.loads(event["message"]))
+                  for event in logs.filter_log_events(logGroupName=e.log_group)["events"]}
+        assert {key(event) for event in wanted_events} <= logged, "a finding is missing from the log group"
+        stopped = {key({"source": entry["Source"], "detail-type": entry["DetailType"],
+                        "detail": json.loads(entry["Detail"])}) for entry in stopped_entries}
+        assert not stopped & logged, f"the log group got events their rules stop: {stopped & logged}"
     wanted_custom = [event for event in wanted_events if event["source"] == "aws.macie"]
     texts, custom = [], []
     for m in collect(queue, len(wanted_texts) + len(wanted_custom)):
@@ -1245,7 +1274,37 @@ QUEUE_KEY_STATEMENT = {
 }
 
 
-def key_policy(account: str, topic: bool, queue: bool) -> dict:
+def logs_key_statement(region: str, log_group_arn: str) -> dict:
+    """The CloudWatch Logs user guide's statement ("Encrypt log data in CloudWatch Logs using
+    AWS KMS"): the region's Logs service, for the one log group."""
+    return {
+        "Sid": "CloudWatchLogsEncryptsFindingsLog",
+        "Effect": "Allow",
+        "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        "Resource": "*",
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+    }
+
+
+def log_resource_policy(e: "Expected") -> dict:
+    """The only grant to write to the findings log group: the EventBridge user guide's
+    "CloudWatch Logs permissions", narrowed to the group."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "TrustEventsToStoreLogEvent",
+                "Effect": "Allow",
+                "Principal": {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]},
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{e.log_group_arn}:*",
+            }
+        ],
+    }
+
+
+def key_policy(account: str, topic: bool, queue: bool, logs: dict | None = None) -> dict:
     """A module's key policy: the account administers it (through its own IAM policies);
     EventBridge gets the documented statement for each kind of thing the key encrypts."""
     statements = [
@@ -1261,6 +1320,8 @@ def key_policy(account: str, topic: bool, queue: bool) -> dict:
         statements.append(TOPIC_KEY_STATEMENT)
     if queue:
         statements.append(QUEUE_KEY_STATEMENT)
+    if logs:
+        statements.append(logs)
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -1284,7 +1345,7 @@ def queue_policy_for_sns(queue_arn: str, topic_arn: str) -> dict:
     }
 
 
-def live_key(account: str, topic: bool, queue: bool) -> dict:
+def live_key(account: str, topic: bool, queue: bool, logs: dict | None = None) -> dict:
     return {
         "state": "Enabled",
         "manager": "CUSTOMER",
@@ -1292,7 +1353,7 @@ def live_key(account: str, topic: bool, queue: bool) -> dict:
         "usage": "ENCRYPT_DECRYPT",
         "rotation": True,
         "policy_names": ["default"],
-        "policy": canonical_policy(key_policy(account, topic, queue)),
+        "policy": canonical_policy(key_policy(account, topic, queue, logs)),
     }
 
 
@@ -1322,7 +1383,7 @@ def canonical_policy(policy: dict | None) -> dict | None:
 
 def empty_account() -> dict:
     return {"buses": set(), "rules": {}, "bus_policies": {}, "roles": {}, "topics": {}, "queues": {},
-            "kms_keys": {}, "kms_aliases": set(), "archives": {}}
+            "kms_keys": {}, "kms_aliases": set(), "archives": {}, "log_groups": {}, "log_policies": {}}
 
 
 def spoke_resources(e: Expected) -> tuple[str, ...]:
@@ -1358,6 +1419,10 @@ def hub_addresses(e: Expected, emails: list[str]) -> set[str]:
     out |= {f'module.hub.aws_sns_topic_subscription.email["{m}"]' for m in emails}
     if e.archive_days:
         out |= {f'module.hub.aws_cloudwatch_event_archive.findings["{key}"]' for key in e.hub_bus_keys()}
+    if e.log_days:
+        out |= {"module.hub.aws_cloudwatch_log_group.findings[0]",
+                "module.hub.aws_cloudwatch_log_resource_policy.findings[0]"}
+        out |= {f'module.hub.aws_cloudwatch_event_target.findings_log["{key}"]' for key in e.hub_rules()}
     for key in e.hub_rules():
         out |= {f'module.hub.aws_cloudwatch_event_rule.finding["{key}"]',
                 f'module.hub.aws_cloudwatch_event_target.findings_topic["{key}"]'}
@@ -1397,9 +1462,12 @@ def expected_snapshot(
             "arn": arn,
             "pattern": e.source_pattern(sources[key][1]),
             "state": "ENABLED",
-            # By id: the findings queue's target (with [notify] queue), then the topic's.
-            "targets": [{"id": "findings-queue", "arn": e.hub_queue_arn, "role": None, "retry": RETRY_POLICY,
-                         "dlq": e.hub_dlq_arn if e.dead_letter else None}] * e.findings_queue
+            # By id: the log group's target (with [notify] log_days), the findings queue's
+            # (with [notify] queue), then the topic's.
+            "targets": [{"id": "findings-log", "arn": e.log_group_arn, "role": None, "retry": RETRY_POLICY,
+                         "dlq": e.hub_dlq_arn if e.dead_letter else None}] * bool(e.log_days)
+            + [{"id": "findings-queue", "arn": e.hub_queue_arn, "role": None, "retry": RETRY_POLICY,
+                "dlq": e.hub_dlq_arn if e.dead_letter else None}] * e.findings_queue
             + [{"id": "findings-topic", "arn": e.topic_arn, "role": None, "retry": RETRY_POLICY,
                 "dlq": e.hub_dlq_arn if e.dead_letter else None}],
         }
@@ -1445,8 +1513,15 @@ def expected_snapshot(
             "policy": canonical_policy(findings_queue_policy(e)),
             "retention": DLQ_RETENTION,
         }
+    logs_statement = None
+    if e.log_days:
+        users.append(f"logs:{e.log_group}")
+        logs_statement = logs_key_statement(e.hub_region, e.log_group_arn)
+        hub["log_groups"][(e.hub_region, e.log_group)] = {"retention": e.log_days, "kms": OWN_KEY}
+        hub["log_policies"][(e.hub_region, f"{e.prefix}-findings-log")] = canonical_policy(log_resource_policy(e))
     if users:
-        hub["kms_keys"][(e.hub_region, key_label(users))] = live_key(e.hub_id, e.encrypt_topic, e.hub_queues_use_key)
+        hub["kms_keys"][(e.hub_region, key_label(users))] = live_key(
+            e.hub_id, e.encrypt_topic, e.hub_queues_use_key, logs_statement)
     for account, regions in e.spokes.items():
         a = snap[account]
         for region in regions:
@@ -1517,6 +1592,11 @@ def comparable(snap: dict[str, dict]) -> dict[str, dict]:
                              "policy": canonical_policy(q["policy"]), "retention": q["retention"]}
             for (region, name), q in a["queues"].items()
         }
+        b["log_groups"] = {
+            (region, name): {"retention": g["retention"], "kms": resolve(region, g["kms"])}
+            for (region, name), g in a["log_groups"].items()
+        }
+        b["log_policies"] = {k: canonical_policy(v) for k, v in a["log_policies"].items()}
         b["topics"] = {
             arn: {"subscriptions": t["subscriptions"], "kms": resolve(region_of(arn), t["kms"]),
                   "policy": canonical_policy(t["policy"])}
@@ -1531,6 +1611,8 @@ def comparable(snap: dict[str, dict]) -> dict[str, dict]:
                 users = [f"sqs:{name}" for (r, name), q in a["queues"].items() if r == region and q["kms"] == arn]
                 users += [f"sns:{t.rsplit(':', 1)[-1]}" for t, v in a["topics"].items()
                           if region_of(t) == region and v["kms"] == arn]
+                users += [f"logs:{name}" for (r, name), g in a["log_groups"].items()
+                          if r == region and g["kms"] == arn]
                 label = key_label(users) if users else ("encrypts nothing", arn)
                 k["policy"] = canonical_policy(k["policy"])
             keys[(region, label)] = k
@@ -1568,7 +1650,10 @@ def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
     - every live key is rotated, encrypts something, and its policy has exactly the account's
       own root (`kms:*`) and, for EventBridge, exactly the documented statement of each kind of
       thing it encrypts (topic: `kms:GenerateDataKey*` + `kms:Decrypt`; queue: `kms:Decrypt` +
-      `kms:GenerateDataKey`), without conditions."""
+      `kms:GenerateDataKey`), without conditions; for Logs, the Logs guide's statement for
+      the region's Logs service, conditioned on the one log group it encrypts;
+    - every log resource policy lets only EventBridge create streams and put events, only in a
+      log group a rule targets, and every log group is encrypted with a key."""
     problems: list[str] = []
 
     def actions(statement: dict) -> set[str]:
@@ -1672,6 +1757,22 @@ def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
                     problems.append(f"{where}: aws:SourceArn {sorted(source_arns(st) or ['<none>'])}, "
                                     f"want the rules {sorted(senders)}")
 
+        # Log groups: EventBridge (and the Logs delivery service, as AWS's own console policy
+        # names it) may only create streams and put events, only in a group a rule targets.
+        targeted_groups = {target for _, target, _, _ in wiring if ":log-group:" in target}
+        for (region, name), policy in a["log_policies"].items():
+            where = f"{account} log resource policy {region}/{name}"
+            for st in policy.get("Statement", []):
+                group = st.get("Resource", "").removesuffix(":*")
+                if (st.get("Effect") != "Allow"
+                        or st.get("Principal") != {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]}
+                        or actions(st) != {"logs:CreateLogStream", "logs:PutLogEvents"}
+                        or group not in targeted_groups or st.get("Condition")):
+                    problems.append(f"{where}: grants more than EventBridge writing a targeted group: {st}")
+        for (region, name), group in a["log_groups"].items():
+            if group["kms"] is None:
+                problems.append(f"{account} log group {region}/{name}: not encrypted with a key")
+
         # Keys: the account administers, EventBridge gets exactly the documented statements.
         for (region, arn), key in a["kms_keys"].items():
             if key["state"] == "PendingDeletion":
@@ -1679,11 +1780,17 @@ def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
             where = f"{account} key {region} {arn}"
             topics = any(topic["kms"] == arn for topic in a["topics"].values())
             queues = any(q["kms"] == arn for q in a["queues"].values())
-            if not (topics or queues):
+            groups = [name for (r, name), g in a["log_groups"].items() if r == region and g["kms"] == arn]
+            if not (topics or queues or groups):
                 problems.append(f"{where}: encrypts nothing")
+            if len(groups) > 1:
+                problems.append(f"{where}: encrypts several log groups {groups}, fanin makes one")
             if not key["rotation"]:
                 problems.append(f"{where}: rotation off")
-            want = key_policy(account, topics, queues)
+            logs = None
+            if groups:
+                logs = logs_key_statement(region, f"arn:aws:logs:{region}:{account}:log-group:{groups[0]}")
+            want = key_policy(account, topics, queues, logs)
             if canonical_policy(key["policy"]) != canonical_policy(want):
                 problems.append(f"{where}: policy {key['policy']}, want {want}")
     return problems
@@ -1844,6 +1951,7 @@ POLICY_HOLDERS = {
     "aws_kms_key": "policy",
     "aws_iam_role": "assume_role_policy",
     "aws_iam_role_policy": "policy",
+    "aws_cloudwatch_log_resource_policy": "policy_document",
 }
 
 
@@ -1856,7 +1964,9 @@ def emitted_policies(resources: list[dict]) -> dict[str, dict]:
       key's ARN; the default statement that lets the account's IAM policies decide (the
       account's root, `kms:*`) is held to AWS's form instead (see below);
     - a role's trust policy has no Resource (IAM refuses one there: the policy is about the
-      role it is attached to), so each statement gets the role's ARN."""
+      role it is attached to), so each statement gets the role's ARN;
+    - the CloudWatch Logs statement of a key is held to the CloudWatch Logs user guide's text
+      (see below)."""
     policies = {}
     for r in resources:
         attribute = POLICY_HOLDERS.get(r["type"])
@@ -1873,6 +1983,16 @@ def emitted_policies(resources: list[dict]) -> dict[str, dict]:
                        "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}
             assert policy["Statement"].count(default) == 1, (r["address"], policy)
             policy["Statement"].remove(default)
+            # CloudWatch Logs' statement (the findings log group's key) is held to the CloudWatch
+            # Logs user guide's text as well: its wildcard actions and its encryption-context
+            # condition are the documented form, which parliament reads as an identity policy
+            # (Describe* takes no key; it types the context key as a string).
+            region = r["values"]["arn"].split(":")[3]
+            for statement in [st for st in policy["Statement"] if st.get("Sid") == "CloudWatchLogsEncryptsFindingsLog"]:
+                group = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+                assert re.fullmatch(rf"arn:aws:logs:{region}:{account}:log-group:/aws/events/[a-z0-9-]+-findings", group), group
+                assert statement == logs_key_statement(region, group), (r["address"], statement)
+                policy["Statement"].remove(statement)
             assert policy["Statement"], (r["address"], "a key only the account administers")
             for statement in policy["Statement"]:
                 assert statement["Resource"] == "*", (r["address"], statement)

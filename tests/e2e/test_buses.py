@@ -8,7 +8,8 @@ text per finding on the topic (`[notify] format = "text"`), asserted word for wo
 finding source (`[findings] sources`, with `min_severity = "HIGH"`) and a custom pattern
 (Macie's High findings): an event of each passes its hub rule and one does not, from members
 on both buses and from the hub itself; and an EventBridge archive of every bus with finding
-rules (`[notify] archive_days`), each intake bus's holding the findings forwarded there.
+rules (`[notify] archive_days`), each intake bus's holding the findings forwarded there, and
+the findings log group (`[notify] log_days`), which gets every event the hub's rules take.
 Applied, every account holds exactly what the inventory says (each bus's policy lists its own
 members, each spoke targets its bus), findings from members on both buses reach the hub's
 topic, a new member joins the bus with room and changes nothing but its own spokes and that
@@ -41,7 +42,7 @@ def two_bus_inventory_text() -> str:
     e = h.expected_from(text)
     quota = len(json.dumps(h.bus_policy(e.bus_arn(2), [PROD, STAGING]), separators=(",", ":"), sort_keys=True))
     text = text.replace("[settings]\n", f'[settings]\nbus_policy_quota = {quota}\ndead_letter_queue_encryption = "sse-kms"\n', 1)
-    text = text.replace("[notify]\n", "[notify]\nencrypt_topic = false\nqueue = true\nformat = \"text\"\narchive_days = 30\n", 1)
+    text = text.replace("[notify]\n", "[notify]\nencrypt_topic = false\nqueue = true\nformat = \"text\"\narchive_days = 30\nlog_days = 365\n", 1)
     sources = ", ".join(f'"{source}"' for source in h.SOURCES)
     findings = (f'[findings]\nsources = [{sources}]\nmin_severity = "HIGH"\n\n'
                 f"[findings.custom_patterns]\nmacie = '{h.MACIE_PATTERN}'\n\n")
@@ -148,3 +149,22 @@ def test_04_destroy_leaves_every_account_empty(world):
         for region, arn in pending:
             want[account]["kms_keys"][(region, ("pending deletion", arn))] = h.pending_key()
     assert got == want, f"left behind after destroy:\n{h.snapshot_diff(got, want)}"
+
+
+def test_05_the_deploy_role_grants_every_call_the_engine_made(world):
+    """As the lifecycle's step 9, here with the two buses, the sse-kms keys, the findings queue,
+    the archives and the findings log group: every call the engine made in every step above, in
+    each account, is an action the deploy role grants there, with the parameters the tree's
+    deploy-role/README.md prints."""
+    w = world
+    grants = h.deploy_role_grants(w.tree)
+    assert HUB in grants, grants.keys()
+    calls = h.engine_calls(w.moto)
+    elsewhere = {c for a, c in calls if a == h.MOTO_DEFAULT_ACCOUNT}
+    assert elsewhere <= h.NEEDS_NO_GRANT, elsewhere
+    checked = [(a, c) for a, c in calls if a != h.MOTO_DEFAULT_ACCOUNT and c not in h.NEEDS_NO_GRANT]
+    assert len(checked) > 100, f"too few calls recorded to prove anything: {len(checked)}"
+    denied = sorted({(a, c) for a, c in checked if c not in grants[a]})
+    assert not denied, f"the deploy role would deny: {denied}"
+    services = {c.split(":")[0] for _, c in checked}
+    assert {"events", "iam", "sqs", "sns", "kms", "logs"} <= services, services

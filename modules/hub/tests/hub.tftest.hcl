@@ -5,7 +5,14 @@
 mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = {
-      partition = "aws"
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/events/fanin-findings"
     }
   }
 
@@ -984,4 +991,79 @@ run "refuses_a_fraction_of_a_day" {
   }
 
   expect_failures = [var.archive_retention_days]
+}
+
+run "a_findings_log_group_encrypted_with_the_hub_key_when_asked" {
+  command = apply
+
+  variables {
+    findings_log                = true
+    findings_log_retention_days = 365
+    encrypt_topic               = false
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_group.findings[0].name == "/aws/events/fanin-findings"
+      && aws_cloudwatch_log_group.findings[0].retention_in_days == 365
+      && aws_cloudwatch_log_group.findings[0].kms_key_id == aws_kms_key.hub[0].arn
+    )
+    error_message = "The log group must be /aws/events/<prefix>-findings, kept the days asked, with the hub's key (which exists for it alone)."
+  }
+
+  assert {
+    condition = jsondecode(aws_cloudwatch_log_resource_policy.findings[0].policy_document) == {
+      Version = "2012-10-17"
+      Statement = [{
+        Sid       = "TrustEventsToStoreLogEvent"
+        Effect    = "Allow"
+        Principal = { Service = ["events.amazonaws.com", "delivery.logs.amazonaws.com"] }
+        Action    = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource  = "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/events/fanin-findings:*"
+      }]
+    }
+    error_message = "Only EventBridge may write, and only to this group."
+  }
+
+  assert {
+    condition = one([for s in jsondecode(aws_kms_key.hub[0].policy).Statement : s if s.Sid == "CloudWatchLogsEncryptsFindingsLog"]) == {
+      Sid       = "CloudWatchLogsEncryptsFindingsLog"
+      Effect    = "Allow"
+      Principal = { Service = "logs.eu-west-1.amazonaws.com" }
+      Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+      Resource  = "*"
+      Condition = { ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:aws:logs:eu-west-1:111111111111:log-group:/aws/events/fanin-findings" } }
+    }
+    error_message = "The key must let CloudWatch Logs of this region use it for this group only."
+  }
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_event_target.findings_log)) == toset(keys(aws_cloudwatch_event_rule.finding)) && alltrue([for t in aws_cloudwatch_event_target.findings_log : t.arn == aws_cloudwatch_log_group.findings[0].arn && length(t.input_transformer) == 0])
+    error_message = "Every finding rule must also send the event itself to the log group."
+  }
+
+  assert {
+    condition     = output.findings_log_group_name == "/aws/events/fanin-findings"
+    error_message = "The group's name must be output."
+  }
+}
+
+run "no_log_group_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_cloudwatch_log_group.findings) == 0 && length(aws_cloudwatch_log_resource_policy.findings) == 0
+    error_message = "The log group must be opt-in."
+  }
+}
+
+run "refuses_a_retention_logs_does_not_offer" {
+  command = plan
+
+  variables {
+    findings_log                = true
+    findings_log_retention_days = 100
+  }
+
+  expect_failures = [var.findings_log_retention_days]
 }

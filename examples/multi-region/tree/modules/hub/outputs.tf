@@ -62,3 +62,8 @@ output "archive_arns" {
   description = "ARNs of the archives by bus key (the keys of the finding rules of external access: \"local\", \"intake\", \"intake-<number>\"), for StartReplay; empty when archive_retention_days is null."
   value       = { for key, archive in aws_cloudwatch_event_archive.findings : key => archive.arn }
 }
+
+output "findings_log_group_name" {
+  description = "Name of the CloudWatch Logs group every finding's event is also written to, or null when findings_log is false."
+  value       = one(aws_cloudwatch_log_group.findings[*].name)
+}

@@ -391,7 +391,10 @@ locals {
   dead_letter_queue_uses_key = var.dead_letter_queue && var.dead_letter_queue_encryption == "sse-kms"
   findings_queue_uses_key    = var.findings_queue && var.dead_letter_queue_encryption == "sse-kms"
   queues_use_key             = local.dead_letter_queue_uses_key || local.findings_queue_uses_key
-  hub_key_needed             = var.encrypt_topic || local.queues_use_key
+  hub_key_needed             = var.encrypt_topic || local.queues_use_key || var.findings_log
+  # Known before the group exists: the key's policy names it.
+  findings_log_group_name = "/aws/events/${var.name_prefix}-findings"
+  findings_log_group_arn  = "arn:${data.aws_partition.current.partition}:logs:${var.region}:${var.account_id}:log-group:${local.findings_log_group_name}"
 }
 
 # Findings EventBridge could not publish to the topic (after its retries) land
@@ -497,14 +500,72 @@ resource "aws_cloudwatch_event_target" "findings_queue" {
   depends_on = [aws_sqs_queue_policy.findings, aws_sqs_queue_policy.dead_letter]
 }
 
+# Every finding, as EventBridge delivers it, in a log group of the hub
+# (findings_log), searchable with CloudWatch Logs Insights.
+resource "aws_cloudwatch_log_group" "findings" {
+  count = var.findings_log ? 1 : 0
+
+  name              = local.findings_log_group_name
+  retention_in_days = var.findings_log_retention_days
+  kms_key_id        = aws_kms_key.hub[0].arn
+}
+
+# Only EventBridge may write to the group.
+#
+# Form: EventBridge user guide, "Using resource-based policies for Amazon
+# EventBridge", section "CloudWatch Logs permissions" (events.amazonaws.com and
+# delivery.logs.amazonaws.com may create log streams and put log events), with
+# the resource narrowed from every group under /aws/events/ to this one.
+resource "aws_cloudwatch_log_resource_policy" "findings" {
+  count = var.findings_log ? 1 : 0
+
+  policy_name = "${var.name_prefix}-findings-log"
+  policy_document = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "TrustEventsToStoreLogEvent"
+        Effect    = "Allow"
+        Principal = { Service = ["events.amazonaws.com", "delivery.logs.amazonaws.com"] }
+        Action    = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource  = "${aws_cloudwatch_log_group.findings[0].arn}:*"
+      },
+    ]
+  })
+}
+
+resource "aws_cloudwatch_event_target" "findings_log" {
+  for_each = var.findings_log ? aws_cloudwatch_event_rule.finding : {}
+
+  rule           = each.value.name
+  event_bus_name = each.value.event_bus_name
+  target_id      = "findings-log"
+  arn            = aws_cloudwatch_log_group.findings[0].arn
+
+  # As for the topic: a day of retries, then the dead-letter queue.
+  retry_policy {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+
+  dynamic "dead_letter_config" {
+    for_each = var.dead_letter_queue ? [aws_sqs_queue.dead_letter[0].arn] : []
+    content {
+      arn = dead_letter_config.value
+    }
+  }
+
+  depends_on = [aws_cloudwatch_log_resource_policy.findings, aws_sqs_queue_policy.dead_letter]
+}
+
 # A customer-managed key for the topic (and, with sse-kms, the dead-letter
-# and findings queues): EventBridge cannot publish to a topic or queue encrypted with an
+# and findings queues, and the findings log group): EventBridge cannot publish to a topic or queue encrypted with an
 # AWS-managed key, whose policy cannot grant it anything. Without EventBridge's
 # statement, publishing fails with no error at apply time.
 resource "aws_kms_key" "hub" {
   count = local.hub_key_needed ? 1 : 0
 
-  description             = "Encrypts ${join(" and ", compact([var.encrypt_topic ? "the ${var.name_prefix} findings topic" : "", local.dead_letter_queue_uses_key ? "the ${var.name_prefix} findings topic's dead-letter queue" : "", local.findings_queue_uses_key ? "the ${var.name_prefix} findings queue" : ""]))}."
+  description             = "Encrypts ${join(" and ", compact([var.encrypt_topic ? "the ${var.name_prefix} findings topic" : "", local.dead_letter_queue_uses_key ? "the ${var.name_prefix} findings topic's dead-letter queue" : "", local.findings_queue_uses_key ? "the ${var.name_prefix} findings queue" : "", var.findings_log ? "the ${var.name_prefix} findings log group" : ""]))}."
   enable_key_rotation     = true
   deletion_window_in_days = 30
 
@@ -546,6 +607,23 @@ resource "aws_kms_key" "hub" {
           Principal = { Service = "events.amazonaws.com" }
           Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
           Resource  = "*"
+        },
+      ] : [],
+      # Form: CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs
+      # using AWS KMS", step 2 (the region's Logs service principal, ArnLike on
+      # kms:EncryptionContext:aws:logs:arn), narrowed from every log group of
+      # the account to this one, as the page's encryption-context note advises
+      # (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+      var.findings_log ? [
+        {
+          Sid       = "CloudWatchLogsEncryptsFindingsLog"
+          Effect    = "Allow"
+          Principal = { Service = "logs.${var.region}.${data.aws_partition.current.dns_suffix}" }
+          Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+          Resource  = "*"
+          Condition = {
+            ArnLike = { "kms:EncryptionContext:aws:logs:arn" = local.findings_log_group_arn }
+          }
         },
       ] : [],
     )

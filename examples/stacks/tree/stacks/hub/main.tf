@@ -44,6 +44,9 @@ module "hub" {
   dead_letter_queue            = true
   dead_letter_queue_encryption = "sse-sqs"
   findings_queue               = true
+  archive_retention_days       = 90
+  findings_log                 = true
+  findings_log_retention_days  = 365
 }
 
 module "spoke_us_east_1" {

@@ -10,6 +10,16 @@ output "intake_bus_arn" {
   value       = module.hub.intake_bus_arn
 }
 
+output "findings_log_group_name" {
+  description = "CloudWatch Logs group that also receives every finding's event, for Logs Insights."
+  value       = module.hub.findings_log_group_name
+}
+
+output "archive_arns" {
+  description = "EventBridge archives of the buses with finding rules, by bus key, for replays."
+  value       = module.hub.archive_arns
+}
+
 output "findings_queue_url" {
   description = "SQS queue that also receives every finding's event, for consumers that poll it."
   value       = module.hub.findings_queue_url
