@@ -80,6 +80,14 @@ pub fn all() -> impl Iterator<Item = &'static str> {
     NAMES.iter().copied()
 }
 
+/// The partitions of the known regions, each once, in name order.
+pub fn partitions() -> Vec<&'static str> {
+    let mut partitions: Vec<&'static str> = REGIONS.iter().map(|(_, p)| *p).collect();
+    partitions.sort_unstable();
+    partitions.dedup();
+    partitions
+}
+
 /// The regions of one partition, for "allowed: ..." messages.
 pub fn names_in(partition: &str) -> Vec<&'static str> {
     REGIONS

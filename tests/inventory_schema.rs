@@ -220,10 +220,75 @@ account_id = "222222222222"
             ),
             "no member",
         ),
+        // Across fields.
+        (
+            format!("{valid}regions = [\"cn-north-1\"]\n"),
+            "a member region in another partition",
+        ),
+        (
+            format!("{valid}role_arn = \"arn:aws-cn:iam::222222222222:role/fanin\"\n"),
+            "a role ARN in another partition",
+        ),
+        (
+            format!(
+                "{valid}role_arn = \"arn:aws:iam::222222222222:role/fanin\"\nprofile = \"prod\"\n"
+            ),
+            "role_arn and profile",
+        ),
+        (
+            format!(
+                "{valid}[backend]\nbucket = \"acme-state\"\nregion = \"eu-west-1\"\nkey = \"{{stack}}\"\nuse_lockfile = false\n"
+            ),
+            "no lock",
+        ),
+        (
+            format!("{valid}[findings]\nmin_severity = \"HIGH\"\n"),
+            "a severity without its sources",
+        ),
+        (
+            format!("{valid}[findings]\nsources = [\"guardduty\"]\nstatuses = [\"ACTIVE\"]\n"),
+            "statuses without an Access Analyzer source",
+        ),
     ] {
         assert!(
             schema_verdict(&broken, Format::Toml).is_err(),
             "{what}: accepted\n{broken}"
+        );
+    }
+    // The same fields, where the rules across them hold.
+    for (fine, what) in [
+        (
+            format!("{valid}role_arn = \"arn:aws:iam::222222222222:role/fanin\"\n"),
+            "a role ARN in the hub's partition",
+        ),
+        (
+            valid.replace("eu-west-1", "cn-north-1")
+                + "regions = [\"cn-northwest-1\"]\nrole_arn = \"arn:aws-cn:iam::222222222222:role/fanin\"\n",
+            "a China hub with China members",
+        ),
+        (
+            format!(
+                "{valid}[backend]\nbucket = \"acme-state\"\nregion = \"eu-west-1\"\nkey = \"{{stack}}\"\nuse_lockfile = false\ndynamodb_table = \"locks\"\n"
+            ),
+            "a DynamoDB lock",
+        ),
+        (
+            format!(
+                "{valid}[findings]\nsources = [\"security-hub\", \"internal-access\"]\nmin_severity = \"HIGH\"\nstatuses = [\"ACTIVE\"]\nresource_types = [\"AWS::S3::Bucket\"]\n"
+            ),
+            "filters with their sources",
+        ),
+        (
+            format!("{valid}[findings]\nstatuses = [\"ACTIVE\"]\n"),
+            "statuses of the default source",
+        ),
+    ] {
+        let loaded = inventory::parse(&fine, Format::Toml, std::path::Path::new("fanin.toml"));
+        assert!(loaded.is_ok(), "{what}: fanin refuses it\n{fine}");
+        assert_eq!(
+            schema_verdict(&fine, Format::Toml),
+            Ok(()),
+            "{what}\n{fine}"
         );
     }
     // And the compiled schema is the one this test file checks with.

@@ -222,6 +222,12 @@ fn findings(node: &Node, d: &mut Collector) -> Option<Findings> {
     findings.complete()
 }
 
+/// The sources `findings.statuses` and `findings.resource_types` filter.
+pub(super) const ACCESS_ANALYZER_SOURCES: [&str; 3] =
+    ["external-access", "unused-access", "internal-access"];
+/// The sources `findings.min_severity` filters.
+pub(super) const SEVERITY_SOURCES: [&str; 2] = ["guardduty", "security-hub"];
+
 /// A filter written for sources that are not forwarded filters nothing: the user meant
 /// something else, so it is refused rather than ignored.
 fn filters_meet_their_sources(findings: &FindingsAsRead, d: &mut Collector) {
@@ -236,13 +242,12 @@ fn filters_meet_their_sources(findings: &FindingsAsRead, d: &mut Collector) {
             sources.iter().any(|s| wanted.contains(&s.value.as_str()))
         }
     };
-    const ACCESS_ANALYZER: [&str; 3] = ["external-access", "unused-access", "internal-access"];
     for (field, list) in [
         ("statuses", &findings.statuses),
         ("resource_types", &findings.resource_types),
     ] {
         if let Some(first) = list.as_ref().and_then(|l| l.first())
-            && !forwards(&ACCESS_ANALYZER)
+            && !forwards(&ACCESS_ANALYZER_SOURCES)
         {
             d.report(
                 &format!("findings.{field}"),
@@ -252,7 +257,7 @@ fn filters_meet_their_sources(findings: &FindingsAsRead, d: &mut Collector) {
         }
     }
     if let Some(Some(severity)) = &findings.min_severity
-        && !forwards(&["guardduty", "security-hub"])
+        && !forwards(&SEVERITY_SOURCES)
     {
         d.report(
             "findings.min_severity",

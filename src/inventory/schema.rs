@@ -4,14 +4,19 @@
 //!
 //! The schema states each field's own rule as far as JSON Schema can (draft-07, the draft
 //! Taplo and the YAML language server both read): its type, its pattern or its choices, its
-//! lengths, list counts, required and unknown fields. It accepts every inventory the loader
-//! accepts. Rules across fields (an account listed twice, a region outside the hub's
-//! partition, `role_arn` and `profile` both set, a role in another account) are `fanin
-//! check`'s alone.
+//! lengths, list counts, required and unknown fields; and the rules across fields that
+//! draft-07 can state (regions and role ARNs in the hub's partition, one way to reach an
+//! account, a lock for the state, filters only with the sources they filter), each made from
+//! the data the loader's own check uses. It accepts every inventory the loader accepts. The
+//! rules that compare one value with another (an account listed twice, a member named like
+//! the hub, the home region in `hub.regions`, a role in another account, names equal but
+//! for case) and what a custom pattern's JSON text holds are `fanin check`'s alone: JSON
+//! Schema has no keyword that compares two values of an instance.
 
 use super::checks::{self, TextSchema};
 use super::fields::{FieldSpec, Kind, Section};
 use super::{SUPPORTED_VERSION, read, sections};
+use crate::regions;
 use serde_json::{Map, Value, json};
 
 /// The JSON Schema (draft-07) of an inventory of this version.
@@ -32,10 +37,11 @@ pub fn json_schema() -> Value {
     schema.insert(
         "description".into(),
         json!(
-            "The accounts whose IAM Access Analyzer findings fanin forwards to one hub. Rules across fields (each account once, regions in the hub's partition, one way to reach an account) are checked by `fanin check`."
+            "The accounts whose IAM Access Analyzer findings fanin forwards to one hub. Rules that compare values (each account once, a role in its own account) are checked by `fanin check`."
         ),
     );
     schema.extend(object(top));
+    schema.insert("allOf".into(), Value::Array(in_the_hubs_partition()));
     let definitions: Map<String, Value> = rest
         .iter()
         .map(|section| {
@@ -69,7 +75,96 @@ fn object(section: &Section) -> Map<String, Value> {
         object.insert("required".into(), json!(required));
     }
     object.insert("additionalProperties".into(), json!(false));
+    let rules = across_fields(section);
+    if !rules.is_empty() {
+        object.insert("allOf".into(), Value::Array(rules));
+    }
     object
+}
+
+/// The rules across the fields of one section that draft-07 can state, each as the loader
+/// checks it (`read.rs`: `one_way_to_reach`, `backend`, `filters_meet_their_sources`).
+fn across_fields(section: &Section) -> Vec<Value> {
+    let has = |name: &str| section.fields.iter().any(|f| f.name == name);
+    let mut rules = Vec::new();
+    if has("role_arn") && has("profile") {
+        rules.push(json!({ "not": { "required": ["role_arn", "profile"] } }));
+    }
+    if has("use_lockfile") && has("dynamodb_table") {
+        rules.push(json!({
+            "if": {
+                "properties": { "use_lockfile": { "const": false } },
+                "required": ["use_lockfile"],
+            },
+            "then": { "required": ["dynamodb_table"] },
+        }));
+    }
+    if section.path == "findings" {
+        // Without `sources` only external access is forwarded: the Access Analyzer filters
+        // then filter it, and `min_severity` filters nothing.
+        for filter in ["statuses", "resource_types"] {
+            rules.push(json!({
+                "if": {
+                    "properties": { filter: { "minItems": 1 } },
+                    "required": [filter],
+                },
+                "then": {
+                    "properties": {
+                        "sources": { "contains": { "enum": read::ACCESS_ANALYZER_SOURCES } },
+                    },
+                },
+            }));
+        }
+        rules.push(json!({
+            "if": { "required": ["min_severity"] },
+            "then": {
+                "properties": {
+                    "sources": { "contains": { "enum": read::SEVERITY_SOURCES } },
+                },
+                "required": ["sources"],
+            },
+        }));
+    }
+    rules
+}
+
+/// EventBridge cannot deliver across partitions, and a role of another partition cannot be
+/// assumed from the hub's (`rules.rs`: `regions_in_hub_partition`,
+/// `role_arns_match_account_and_partition`): one rule per partition, keyed on the hub's
+/// home region.
+fn in_the_hubs_partition() -> Vec<Value> {
+    regions::partitions()
+        .into_iter()
+        .map(|partition| {
+            let regions = json!({ "items": { "enum": regions::names_in(partition) } });
+            let account = json!({
+                "properties": {
+                    "regions": regions,
+                    "retired_regions": regions,
+                    "role_arn": { "pattern": format!("^arn:{partition}:") },
+                },
+            });
+            json!({
+                "if": {
+                    "properties": {
+                        "hub": {
+                            "properties": {
+                                "region": { "enum": regions::names_in(partition) },
+                            },
+                            "required": ["region"],
+                        },
+                    },
+                    "required": ["hub"],
+                },
+                "then": {
+                    "properties": {
+                        "hub": account,
+                        "members": { "additionalProperties": account },
+                    },
+                },
+            })
+        })
+        .collect()
 }
 
 fn property(field: &FieldSpec) -> Value {
