@@ -167,7 +167,8 @@ enum Command {
     /// Print the inventory's JSON Schema (draft-07) for editor completion and checks: Taplo
     /// for TOML (`#:schema ./fanin.schema.json` on the inventory's first line), the YAML
     /// language server (`# yaml-language-server: $schema=./fanin.schema.json`). It states each
-    /// field's own rule and the rules across fields JSON Schema can state; those that compare two values (each account once) are `fanin check`'s.
+    /// field's own rule and the rules across fields JSON Schema can state; those that compare
+    /// values from no fixed list (each account once) are `fanin check`'s.
     Schema,
     /// Print a man page (roff), made from this command line's definition: fanin(1), or with
     /// a command, fanin-COMMAND(1) (`fanin man generate > fanin-generate.1`).

@@ -68,8 +68,6 @@ const BEYOND_THE_SCHEMA: &[&str] = &[
     "is the hub's name (hub.name)",
     // Role ARNs in their account.
     "but account_id is",
-    // hub.regions without the home region.
-    "hub.regions lists only the other regions",
     // Addresses and archive rule names are compared ignoring case.
     "each address gets one subscription",
     "is named twice",
@@ -748,6 +746,36 @@ fn rejects_member_region_in_another_partition() {
             "cannot cross partitions",
         ],
     );
+}
+
+#[test]
+fn rejects_a_region_both_in_use_and_retired() {
+    let both = with_prod(
+        "regions    = [\"eu-west-1\", \"us-east-1\"]\nretired_regions = [\"us-east-1\"]\n",
+    );
+    // A member without regions uses the hub's home region; the hub always does.
+    let implied = with_prod("retired_regions = [\"eu-west-1\"]\n");
+    let hub = with_hub_lines("retired_regions = [\"eu-west-1\"]\n");
+    for (text, field, region) in [
+        (&both, "members.prod.retired_regions[0]", "us-east-1"),
+        (&implied, "members.prod.retired_regions[0]", "eu-west-1"),
+        (&hub, "hub.retired_regions[0]", "eu-west-1"),
+    ] {
+        let d = problem(text);
+        assert_problem(
+            &d,
+            field,
+            Some(at_last(text, &format!("\"{region}\""))),
+            &[
+                &format!("region {region} is both in use and retired"),
+                "removed from regions",
+            ],
+        );
+    }
+    // Retiring a region the member no longer lists is the point of retired_regions.
+    accepted(&with_prod(
+        "regions    = [\"eu-west-1\"]\nretired_regions = [\"us-east-1\"]\n",
+    ));
 }
 
 #[test]

@@ -6,12 +6,13 @@
 //! Taplo and the YAML language server both read): its type, its pattern or its choices, its
 //! lengths, list counts, required and unknown fields; and the rules across fields that
 //! draft-07 can state (regions and role ARNs in the hub's partition, one way to reach an
-//! account, a lock for the state, filters only with the sources they filter), each made from
-//! the data the loader's own check uses. It accepts every inventory the loader accepts. The
-//! rules that compare one value with another (an account listed twice, a member named like
-//! the hub, the home region in `hub.regions`, a role in another account, names equal but
-//! for case) and what a custom pattern's JSON text holds are `fanin check`'s alone: JSON
-//! Schema has no keyword that compares two values of an instance.
+//! account, a lock for the state, filters only with the sources they filter, and, stated
+//! once per known region, the home region only in `hub.region` and a retired region out of
+//! use), each made from the data the loader's own check uses. It accepts every inventory the
+//! loader accepts. The rules that compare values that are not from a closed list (an account
+//! listed twice, a member named like the hub, a role in another account, names equal but for
+//! case) and what a custom pattern's JSON text holds are `fanin check`'s alone: JSON Schema
+//! has no keyword that compares two values of an instance.
 
 use super::checks::{self, TextSchema};
 use super::fields::{FieldSpec, Kind, Section};
@@ -41,7 +42,9 @@ pub fn json_schema() -> Value {
         ),
     );
     schema.extend(object(top));
-    schema.insert("allOf".into(), Value::Array(in_the_hubs_partition()));
+    let mut whole = in_the_hubs_partition();
+    whole.extend(home_region_not_retired_by_members_without_regions());
+    schema.insert("allOf".into(), Value::Array(whole));
     let definitions: Map<String, Value> = rest
         .iter()
         .map(|section| {
@@ -99,6 +102,12 @@ fn across_fields(section: &Section) -> Vec<Value> {
             "then": { "required": ["dynamodb_table"] },
         }));
     }
+    if has("regions") && has("retired_regions") {
+        rules.extend(retired_regions_out_of_use());
+    }
+    if section.path == "hub" {
+        rules.extend(home_region_only_in_region());
+    }
     if section.path == "findings" {
         // Without `sources` only external access is forwarded: the Access Analyzer filters
         // then filter it, and `min_severity` filters nothing.
@@ -126,6 +135,76 @@ fn across_fields(section: &Section) -> Vec<Value> {
         }));
     }
     rules
+}
+
+// JSON Schema cannot compare two values of an instance, but a region is one of the known
+// ones (the region rule is an enum): a rule that compares regions is stated once per region.
+
+/// A retired region is not also in `regions` (`rules.rs`: `retired_regions_out_of_use`).
+fn retired_regions_out_of_use() -> Vec<Value> {
+    regions::all()
+        .map(|region| {
+            json!({
+                "not": {
+                    "properties": {
+                        "regions": { "contains": { "const": region } },
+                        "retired_regions": { "contains": { "const": region } },
+                    },
+                    "required": ["regions", "retired_regions"],
+                },
+            })
+        })
+        .collect()
+}
+
+/// The hub's home region is neither in `hub.regions` (which lists the others) nor retired
+/// (`rules.rs`: `hub_regions_without_home`, `retired_regions_out_of_use`).
+fn home_region_only_in_region() -> Vec<Value> {
+    regions::all()
+        .map(|region| {
+            let elsewhere = json!({ "not": { "contains": { "const": region } } });
+            json!({
+                "if": { "properties": { "region": { "const": region } }, "required": ["region"] },
+                "then": { "properties": { "regions": elsewhere, "retired_regions": elsewhere } },
+            })
+        })
+        .collect()
+}
+
+/// A member without `regions` uses the hub's home region, so it cannot retire it
+/// (`rules.rs`: `retired_regions_out_of_use`).
+fn home_region_not_retired_by_members_without_regions() -> Vec<Value> {
+    regions::all()
+        .map(|region| {
+            json!({
+                "if": {
+                    "properties": {
+                        "hub": {
+                            "properties": { "region": { "const": region } },
+                            "required": ["region"],
+                        },
+                    },
+                    "required": ["hub"],
+                },
+                "then": {
+                    "properties": {
+                        "members": {
+                            "additionalProperties": {
+                                "if": { "not": { "required": ["regions"] } },
+                                "then": {
+                                    "properties": {
+                                        "retired_regions": {
+                                            "not": { "contains": { "const": region } },
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            })
+        })
+        .collect()
 }
 
 /// EventBridge cannot deliver across partitions, and a role of another partition cannot be
