@@ -863,6 +863,33 @@ fn push(t: &mut Table, key: &str, item: String) -> Option<usize> {
 }
 
 impl Breakage {
+    /// Whether `fanin schema` states the rule this breaks, for every value the strategy
+    /// draws: not the rules that compare values from no fixed list (an account twice, a role
+    /// in another account, addresses equal but for case), nor the bus policy's size, nor the
+    /// texts whose schema is looser than their check (role ARNs, addresses, tags beyond
+    /// ASCII: `LOOSER` in src/inventory/schema.rs), nor a whole float where an integer goes
+    /// (JSON Schema counts 1.0 as the integer 1; the loader wants an integer).
+    fn schema_states_it(&self) -> bool {
+        if let Breakage::Version(Some(Value::Float(f))) | Breakage::WrongType(_, Value::Float(f)) =
+            self
+            && f.fract() == 0.0
+        {
+            return false;
+        }
+        !matches!(
+            self,
+            Breakage::DuplicateAccount(_)
+                | Breakage::MemberIsHub(_)
+                | Breakage::RoleArnOtherAccount(_)
+                | Breakage::DuplicateEmail
+                | Breakage::QuotaBelowOneMember(_)
+                | Breakage::RoleArn(..)
+                | Breakage::Email(_)
+                | Breakage::TagKey(_)
+                | Breakage::TagValue(_)
+        )
+    }
+
     /// Breaks `doc` and returns the field the diagnostics must name (`None` when an earlier
     /// breakage left nothing to break).
     fn apply(&self, doc: &mut Table, spec: &Spec) -> Option<String> {
@@ -1813,6 +1840,13 @@ proptest! {
                 Err(message) => message,
             };
             assert_plain_diagnostics(&message, &path.display().to_string());
+            // An editor marks it too, when every rule broken is one the schema states.
+            if breakages.iter().all(Breakage::schema_states_it) {
+                prop_assert!(
+                    common::schema_verdict(&text, format).is_err(),
+                    "{ext}: the schema accepts a broken inventory ({fields:?}), refused with\n{message}\n--- {ext}\n{text}"
+                );
+            }
             // One breakage: its field is named. Several: a later one may hide an earlier one
             // (a renamed member, a replaced table), so at least one is named.
             let named: Vec<&String> = fields
