@@ -215,7 +215,8 @@ fn in_the_hubs_partition() -> Vec<Value> {
     regions::partitions()
         .into_iter()
         .map(|partition| {
-            let regions = json!({ "items": { "enum": regions::names_in(partition) } });
+            let names = regions::names_in(partition);
+            let regions = json!({ "items": { "enum": names } });
             let account = json!({
                 "properties": {
                     "regions": regions,
@@ -228,7 +229,7 @@ fn in_the_hubs_partition() -> Vec<Value> {
                     "properties": {
                         "hub": {
                             "properties": {
-                                "region": { "enum": regions::names_in(partition) },
+                                "region": { "enum": names },
                             },
                             "required": ["region"],
                         },

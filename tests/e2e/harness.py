@@ -1274,6 +1274,11 @@ QUEUE_KEY_STATEMENT = {
 }
 
 
+# Who may write to a log group a rule targets, as the EventBridge user guide's "CloudWatch
+# Logs permissions" names them.
+LOG_WRITERS = {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]}
+
+
 def logs_key_statement(region: str, log_group_arn: str) -> dict:
     """The CloudWatch Logs user guide's statement ("Encrypt log data in CloudWatch Logs using
     AWS KMS"): the region's Logs service, for the one log group."""
@@ -1296,7 +1301,7 @@ def log_resource_policy(e: "Expected") -> dict:
             {
                 "Sid": "TrustEventsToStoreLogEvent",
                 "Effect": "Allow",
-                "Principal": {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]},
+                "Principal": LOG_WRITERS,
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": f"{e.log_group_arn}:*",
             }
@@ -1765,7 +1770,7 @@ def least_privilege_problems(snap: dict[str, dict], e: Expected) -> list[str]:
             for st in policy.get("Statement", []):
                 group = st.get("Resource", "").removesuffix(":*")
                 if (st.get("Effect") != "Allow"
-                        or st.get("Principal") != {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]}
+                        or st.get("Principal") != LOG_WRITERS
                         or actions(st) != {"logs:CreateLogStream", "logs:PutLogEvents"}
                         or group not in targeted_groups or st.get("Condition")):
                     problems.append(f"{where}: grants more than EventBridge writing a targeted group: {st}")
