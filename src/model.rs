@@ -317,14 +317,32 @@ pub struct Hub {
     pub create_unused_access_analyzer: bool,
     /// The topic is encrypted with a customer-managed KMS key.
     pub encrypt_topic: bool,
-    /// Every finding also goes to the hub's findings queue.
-    pub findings_queue: bool,
+    /// The name of the hub's findings queue, which every finding also goes to; `None`: no
+    /// queue.
+    pub findings_queue: Option<String>,
     /// The topic gets a line of text per finding instead of the event.
     pub text_messages: bool,
     /// Days the archives of the buses with finding rules keep events; `None`: no archive.
     pub archive_days: Option<u64>,
-    /// Days the findings log group keeps events; `None`: no log group.
-    pub log_days: Option<u64>,
+    /// The log group every finding's event also goes to; `None`: no log group.
+    pub findings_log: Option<FindingsLog>,
+}
+
+/// The hub's CloudWatch Logs group of findings (`[notify] log_days`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingsLog {
+    pub group_name: String,
+    pub retention_days: u64,
+}
+
+/// The hub module's names for its findings queue and log group (modules/hub/main.tf), which
+/// the tree's README gives: a test holds the module to them.
+fn findings_queue_name(name_prefix: &str) -> String {
+    format!("{name_prefix}-findings")
+}
+
+fn findings_log_group_name(name_prefix: &str) -> String {
+    format!("/aws/events/{name_prefix}-findings")
 }
 
 /// The topic's encryption and the queues, as the inventory asks for them (decided once).
@@ -558,6 +576,13 @@ pub fn build_after(
         .collect();
 
     let archive_days = inv.notify.archive_days.as_ref().map(|d| d.value);
+    let findings_queue = queues
+        .findings_queue
+        .then(|| findings_queue_name(&settings.name_prefix));
+    let findings_log = queues.log_days.map(|retention_days| FindingsLog {
+        group_name: findings_log_group_name(&settings.name_prefix),
+        retention_days,
+    });
     let custom_topic_name = (topic_name != default_topic_name).then_some(topic_name.as_str());
     let deploy_role = deploy_role(
         &accounts,
@@ -583,10 +608,10 @@ pub fn build_after(
             create_analyzer: hub_account.create_analyzer,
             create_unused_access_analyzer: hub_account.unused_access_analyzer_region.is_some(),
             encrypt_topic: queues.encrypt_topic,
-            findings_queue: queues.findings_queue,
+            findings_queue,
             text_messages: inv.notify.format == Some(inventory::MessageFormat::Text),
             archive_days,
-            log_days: queues.log_days,
+            findings_log,
         },
         layout,
         stacks,

@@ -365,6 +365,53 @@ fn the_models_bus_policy_is_the_hub_modules() {
     }
 }
 
+/// The tree's README names the hub's findings queue and log group by the model's names: the
+/// hub module must give them the same.
+#[test]
+fn the_models_destination_names_are_the_hub_modules() {
+    let main = module_file("hub", "main.tf");
+    let name_of = |kind: &str, name: &str| {
+        let resource = blocks(&main, "resource")
+            .find(|b| label(b, 0) == kind && label(b, 1) == name)
+            .unwrap_or_else(|| panic!("no {kind}.{name} in modules/hub/main.tf"));
+        attribute(resource.body(), "name")
+            .unwrap_or_else(|| panic!("{kind}.{name} has no name"))
+            .clone()
+    };
+    let queue = string(&name_of("aws_sqs_queue", "findings"));
+    assert_eq!(
+        name_of("aws_cloudwatch_log_group", "findings").to_string(),
+        "local.findings_log_group_name"
+    );
+    let log_group = string(
+        blocks(&main, "locals")
+            .find_map(|b| attribute(b.body(), "findings_log_group_name"))
+            .expect("local.findings_log_group_name"),
+    );
+
+    let inventory = r#"version = 1
+[settings]
+name_prefix = "sec-team"
+[hub]
+account_id = "111111111111"
+region     = "eu-west-1"
+[notify]
+queue    = true
+log_days = 30
+[members.prod]
+account_id = "222222222222"
+"#;
+    let path = Path::new("fanin.toml");
+    let parsed = fanin::inventory::parse(inventory, fanin::inventory::Format::Toml, path).unwrap();
+    let hub = fanin::model::build(&parsed, path).unwrap().hub;
+    let named = |template: &str| template.replace("${var.name_prefix}", "sec-team");
+    assert_eq!(hub.findings_queue.as_deref(), Some(named(&queue).as_str()));
+    assert_eq!(
+        hub.findings_log.map(|log| log.group_name),
+        Some(named(&log_group))
+    );
+}
+
 const BEGIN: &str = "<!-- BEGIN_TF_DOCS -->\n";
 const END: &str = "<!-- END_TF_DOCS -->\n";
 

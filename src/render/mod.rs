@@ -340,7 +340,7 @@ fn hub_module<'a>(model: &'a Model, source: Expr<'a>) -> Block<'a> {
             str(model.dead_letter_queue_encryption.module_value()),
         );
     // Only when asked for: trees without these choices stay byte for byte as before.
-    if hub.findings_queue {
+    if hub.findings_queue.is_some() {
         block = block.attr("findings_queue", Expr::Bool(true));
     }
     if hub.text_messages {
@@ -349,10 +349,11 @@ fn hub_module<'a>(model: &'a Model, source: Expr<'a>) -> Block<'a> {
     if let Some(days) = hub.archive_days {
         block = block.attr("archive_retention_days", Expr::Number(days));
     }
-    if let Some(days) = hub.log_days {
-        block = block
-            .attr("findings_log", Expr::Bool(true))
-            .attr("findings_log_retention_days", Expr::Number(days));
+    if let Some(log) = &hub.findings_log {
+        block = block.attr("findings_log", Expr::Bool(true)).attr(
+            "findings_log_retention_days",
+            Expr::Number(log.retention_days),
+        );
     }
     block
 }
@@ -398,7 +399,7 @@ fn outputs<'a>(model: &Model, stack: &'a Stack) -> Vec<Block<'a>> {
                 reference("module.hub.additional_intake_bus_arns"),
             ));
         }
-        if model.hub.log_days.is_some() {
+        if model.hub.findings_log.is_some() {
             blocks.push(output(
                 "findings_log_group_name",
                 "CloudWatch Logs group that also receives every finding's event, for Logs Insights."
@@ -414,7 +415,7 @@ fn outputs<'a>(model: &Model, stack: &'a Stack) -> Vec<Block<'a>> {
                 reference("module.hub.archive_arns"),
             ));
         }
-        if model.hub.findings_queue {
+        if model.hub.findings_queue.is_some() {
             blocks.push(output(
                 "findings_queue_url",
                 "SQS queue that also receives every finding's event, for consumers that poll it."

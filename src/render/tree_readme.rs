@@ -42,11 +42,11 @@ inventory and run `fanin generate` again. How to deploy: `deploy-role/README.md`
         accounts = count(model.accounts.len(), "account", "accounts")
             + &format!(" in {}", count(regions.len(), "region", "regions")),
         topic = hub.topic_name,
-        queue = if hub.findings_queue {
-            format!(" and the SQS queue `{}-findings`", model.name_prefix)
-        } else {
-            String::new()
-        },
+        queue = hub
+            .findings_queue
+            .as_ref()
+            .map(|name| format!(" and the SQS queue `{name}`"))
+            .unwrap_or_default(),
         key = hub.name,
         id = hub.account_id,
         region = hub.region,
@@ -158,12 +158,12 @@ fn overview(model: &Model, hub_account: &Account) -> String {
             count(hub.emails.len(), "address", "addresses")
         );
     }
-    if hub.findings_queue {
+    if let Some(queue) = &hub.findings_queue {
         // Every finding rule has a second target: the queue gets what the topic gets.
         let _ = writeln!(
             d,
-            "  queue[(\"SQS queue {}-findings<br/>every finding's event, for a SIEM\")]",
-            label(&model.name_prefix)
+            "  queue[(\"SQS queue {}<br/>every finding's event, for a SIEM\")]",
+            label(queue)
         );
         d.push_str(
             "  hub --> queue
@@ -395,12 +395,16 @@ fn findings_section(model: &Model) -> String {
         }
         s.push('\n');
     }
-    if let Some(days) = model.hub.log_days {
+    if let Some(log) = &model.hub.findings_log {
         let _ = writeln!(
             s,
-            "Logged: every finding's event in the CloudWatch Logs group `/aws/events/{}-findings`, {} (`[notify] log_days`).",
-            model.name_prefix,
-            count(usize::try_from(days).unwrap_or(usize::MAX), "day", "days")
+            "Logged: every finding's event in the CloudWatch Logs group `{}`, {} (`[notify] log_days`).",
+            log.group_name,
+            count(
+                usize::try_from(log.retention_days).unwrap_or(usize::MAX),
+                "day",
+                "days"
+            )
         );
     }
     if let Some(days) = model.hub.archive_days {
