@@ -176,33 +176,18 @@ fn home_region_only_in_region() -> Vec<Value> {
 fn home_region_not_retired_by_members_without_regions() -> Vec<Value> {
     regions::all()
         .map(|region| {
-            json!({
-                "if": {
-                    "properties": {
-                        "hub": {
-                            "properties": { "region": { "const": region } },
-                            "required": ["region"],
-                        },
-                    },
-                    "required": ["hub"],
-                },
+            let member = json!({
+                "if": { "not": { "required": ["regions"] } },
                 "then": {
                     "properties": {
-                        "members": {
-                            "additionalProperties": {
-                                "if": { "not": { "required": ["regions"] } },
-                                "then": {
-                                    "properties": {
-                                        "retired_regions": {
-                                            "not": { "contains": { "const": region } },
-                                        },
-                                    },
-                                },
-                            },
-                        },
+                        "retired_regions": { "not": { "contains": { "const": region } } },
                     },
                 },
-            })
+            });
+            when_the_hubs_region_is(
+                json!({ "const": region }),
+                json!({ "properties": { "members": { "additionalProperties": member } } }),
+            )
         })
         .collect()
 }
@@ -224,27 +209,30 @@ fn in_the_hubs_partition() -> Vec<Value> {
                     "role_arn": { "pattern": format!("^arn:{partition}:") },
                 },
             });
-            json!({
-                "if": {
-                    "properties": {
-                        "hub": {
-                            "properties": {
-                                "region": { "enum": names },
-                            },
-                            "required": ["region"],
-                        },
-                    },
-                    "required": ["hub"],
-                },
-                "then": {
+            when_the_hubs_region_is(
+                json!({ "enum": names }),
+                json!({
                     "properties": {
                         "hub": account,
                         "members": { "additionalProperties": account },
                     },
-                },
-            })
+                }),
+            )
         })
         .collect()
+}
+
+/// The whole inventory's rule `then` for when `hub.region` matches `region`.
+fn when_the_hubs_region_is(region: Value, then: Value) -> Value {
+    json!({
+        "if": {
+            "properties": {
+                "hub": { "properties": { "region": region }, "required": ["region"] },
+            },
+            "required": ["hub"],
+        },
+        "then": then,
+    })
 }
 
 fn property(field: &FieldSpec) -> Value {
