@@ -412,6 +412,65 @@ account_id = "222222222222"
     );
 }
 
+/// The values a module variable's validation allows: the list of its `contains([...], ...)`.
+fn allowed_by_validation(module: &str, variable: &str) -> Vec<String> {
+    let body = module_file(module, "variables.tf");
+    let block = blocks(&body, "variable")
+        .find(|v| label(v, 0) == variable)
+        .unwrap_or_else(|| panic!("no variable {variable} in modules/{module}"));
+    let condition = blocks(block.body(), "validation")
+        .find_map(|v| attribute(v.body(), "condition"))
+        .unwrap_or_else(|| panic!("{module}.{variable} has no validation"))
+        .to_string();
+    let list = condition
+        .split_once("contains([")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .unwrap_or_else(|| panic!("{module}.{variable}: no contains([...]) in {condition}"))
+        .0;
+    list.split(',')
+        .map(|item| item.trim().trim_matches('"').to_string())
+        .collect()
+}
+
+/// A value the inventory accepts but a module refuses fails the plan of a tree fanin wrote;
+/// one the module accepts but the inventory refuses is a choice module users have and
+/// inventories lack. So each module's list is the loader's.
+#[test]
+fn the_modules_allow_the_values_the_inventory_allows() {
+    let strings = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let days: Vec<String> = fanin::inventory::LOG_RETENTION_DAYS
+        .iter()
+        .map(u64::to_string)
+        .collect();
+    let mut checked = vec![("hub", "findings_log_retention_days", days)];
+    for module in ["hub", "spoke"] {
+        checked.extend([
+            (
+                module,
+                "finding_sources",
+                strings(&fanin::inventory::FINDING_SOURCES),
+            ),
+            (
+                module,
+                "finding_statuses",
+                strings(&fanin::inventory::FINDING_STATUSES),
+            ),
+            (
+                module,
+                "finding_min_severity",
+                strings(&fanin::inventory::SEVERITIES),
+            ),
+        ]);
+    }
+    for (module, variable, inventory) in checked {
+        assert_eq!(
+            allowed_by_validation(module, variable),
+            inventory,
+            "modules/{module} variable {variable}"
+        );
+    }
+}
+
 const BEGIN: &str = "<!-- BEGIN_TF_DOCS -->\n";
 const END: &str = "<!-- END_TF_DOCS -->\n";
 

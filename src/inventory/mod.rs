@@ -23,7 +23,8 @@ use std::io::Read;
 use std::path::Path;
 
 pub use checks::{
-    FINDING_SOURCES, FINDING_STATUSES, MAX_KEY_LEN, SEVERITIES, STACK_PLACEHOLDER, is_valid_key,
+    FINDING_SOURCES, FINDING_STATUSES, LOG_RETENTION_DAYS, MAX_KEY_LEN, SEVERITIES,
+    STACK_PLACEHOLDER, is_valid_key,
 };
 pub use fields::{FieldSpec, Kind, Section};
 pub use schema::json_schema;
