@@ -328,6 +328,17 @@ resource "aws_cloudwatch_event_rule" "finding" {
   event_pattern  = each.value.source == "custom" ? var.custom_event_patterns[each.value.custom] : jsonencode(local.finding_event_patterns[each.value.source])
 }
 
+locals {
+  # Every finding target (topic, queue, log) retries the same way: EventBridge's
+  # own defaults, written out, a day of retries with backoff, then the
+  # dead-letter queue when there is one.
+  target_retry = {
+    maximum_event_age_in_seconds = 86400
+    maximum_retry_attempts       = 185
+  }
+  target_dead_letter_arns = var.dead_letter_queue ? [aws_sqs_queue.dead_letter[0].arn] : []
+}
+
 resource "aws_cloudwatch_event_target" "findings_topic" {
   for_each = aws_cloudwatch_event_rule.finding
 
@@ -344,15 +355,13 @@ resource "aws_cloudwatch_event_target" "findings_topic" {
     }
   }
 
-  # EventBridge's own defaults, written out: a day of retries with backoff
-  # before a finding goes to the dead-letter queue.
   retry_policy {
-    maximum_event_age_in_seconds = 86400
-    maximum_retry_attempts       = 185
+    maximum_event_age_in_seconds = local.target_retry.maximum_event_age_in_seconds
+    maximum_retry_attempts       = local.target_retry.maximum_retry_attempts
   }
 
   dynamic "dead_letter_config" {
-    for_each = var.dead_letter_queue ? [aws_sqs_queue.dead_letter[0].arn] : []
+    for_each = local.target_dead_letter_arns
     content {
       arn = dead_letter_config.value
     }
@@ -484,14 +493,13 @@ resource "aws_cloudwatch_event_target" "findings_queue" {
   target_id      = "findings-queue"
   arn            = aws_sqs_queue.findings[0].arn
 
-  # As for the topic: a day of retries, then the dead-letter queue.
   retry_policy {
-    maximum_event_age_in_seconds = 86400
-    maximum_retry_attempts       = 185
+    maximum_event_age_in_seconds = local.target_retry.maximum_event_age_in_seconds
+    maximum_retry_attempts       = local.target_retry.maximum_retry_attempts
   }
 
   dynamic "dead_letter_config" {
-    for_each = var.dead_letter_queue ? [aws_sqs_queue.dead_letter[0].arn] : []
+    for_each = local.target_dead_letter_arns
     content {
       arn = dead_letter_config.value
     }
@@ -542,14 +550,13 @@ resource "aws_cloudwatch_event_target" "findings_log" {
   target_id      = "findings-log"
   arn            = aws_cloudwatch_log_group.findings[0].arn
 
-  # As for the topic: a day of retries, then the dead-letter queue.
   retry_policy {
-    maximum_event_age_in_seconds = 86400
-    maximum_retry_attempts       = 185
+    maximum_event_age_in_seconds = local.target_retry.maximum_event_age_in_seconds
+    maximum_retry_attempts       = local.target_retry.maximum_retry_attempts
   }
 
   dynamic "dead_letter_config" {
-    for_each = var.dead_letter_queue ? [aws_sqs_queue.dead_letter[0].arn] : []
+    for_each = local.target_dead_letter_arns
     content {
       arn = dead_letter_config.value
     }
