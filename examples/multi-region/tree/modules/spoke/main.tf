@@ -174,7 +174,9 @@ resource "aws_iam_role_policy" "put_events_on_hub_bus" {
       {
         Effect = "Allow"
         # Delivering to an event bus target is a PutEvents call, and only on
-        # the hub's intake bus: the role can reach no other bus.
+        # the hub's intake bus: the role can reach no other bus. Form:
+        # EventBridge user guide, "Sending and receiving Amazon EventBridge
+        # events between AWS accounts".
         Action   = "events:PutEvents"
         Resource = var.hub_bus_arn
       },
@@ -244,7 +246,8 @@ resource "aws_kms_key" "dead_letter" {
     Statement = [
       {
         # The account's own IAM policies decide who administers the key; without
-        # this statement the key could become unmanageable.
+        # this statement the key could become unmanageable. Form: KMS developer
+        # guide, "Default key policy" (the account's root, kms:*).
         Sid       = "AccountAdministersKey"
         Effect    = "Allow"
         Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${var.account_id}:root" }

@@ -582,7 +582,8 @@ resource "aws_kms_key" "hub" {
       [
         {
           # The account's own IAM policies decide who administers the key;
-          # without this statement the key could become unmanageable.
+          # without this statement the key could become unmanageable. Form: KMS
+          # developer guide, "Default key policy" (the account's root, kms:*).
           Sid       = "AccountAdministersKey"
           Effect    = "Allow"
           Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${var.account_id}:root" }
